@@ -1,0 +1,49 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+# Everything else here is what those two need.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test index eval bench lint browser clean
+
+run: $(VENV)/.installed
+	$(BIN)/ragqa serve
+
+test: $(VENV)/.test-installed browser
+	$(BIN)/python -m pytest
+
+index: $(VENV)/.installed
+	$(BIN)/ragqa index
+
+eval: $(VENV)/.installed
+	$(BIN)/ragqa eval --gold eval/gold.jsonl --out eval/out --compare baseline,bm25,dense,hybrid
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks.run
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# torch is pinned to the CPU build on this machine's disk before anything asks for it
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Debian's Chromium and CJK fonts for the browser test (Playwright's own download fails here)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "browser test will be skipped: run 'sudo apt-get install chromium fonts-noto-cjk'"; fi; \
+	fi
+
+clean:
+	rm -rf .ragqa eval/out tests/artifacts

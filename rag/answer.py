@@ -1,0 +1,156 @@
+"""The offline answerer: verbatim sentences of the retrieved articles, every one cited.
+
+No language model is involved. The answer leads with its basis
+(根据《山西省未成年人保护条例》第五十条，…), then gives the sentences or items of the
+cited passages that answer the question, verbatim, each followed by its marker [n].
+A clause reference gets the whole article. When retrieval gives no adequate basis,
+the answer says so, cites nothing and lists the closest passages as possibly related.
+
+Adequacy is ``support``: the IDF-weighted share of the question's terms that the best
+passages contain. Terms that occur nowhere in the corpus weigh most, which is what
+separates an unanswerable question from a plainly worded answerable one. The
+threshold is calibrated on the gold set (README, Evaluation).
+
+Left out: paraphrase and synthesis (that is the language-model answerer's job).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from rag.clause import ClauseRef
+from rag.lexical import tokenize
+from rag.types import Answer, Citation, Hit, Passage
+
+REFUSAL_THRESHOLD = 0.45  # support below this refuses; calibrated on eval/gold.jsonl
+MAX_CITATIONS = 3
+WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
+_SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and items of a passage, verbatim, in order.
+
+    >>> split_sentences("第三条　应当符合下列要求：\\n（一）给予特殊保护；\\n（二）尊重人格。")
+    ['第三条\\u3000应当符合下列要求：', '（一）给予特殊保护；', '（二）尊重人格。']
+    """
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+class SupportModel:
+    """IDF of the corpus's terms, to weigh how well a passage covers a question."""
+
+    def __init__(self, document_frequency: dict[str, int], n_passages: int):
+        self.df = document_frequency
+        self.n = max(1, n_passages)
+
+    @classmethod
+    def from_passages(cls, passages: tuple[Passage, ...]) -> SupportModel:
+        df: dict[str, int] = {}
+        for p in passages:
+            for token in set(tokenize(p.doc_title + p.text)):
+                df[token] = df.get(token, 0) + 1
+        return cls(df, len(passages))
+
+    def idf(self, token: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(token, 0) + 0.5))
+
+    def support(self, question: str, texts: list[str]) -> float:
+        """IDF-weighted share of the question's terms found in the texts (0..1)."""
+        tokens = sorted(set(tokenize(question)))
+        if not tokens:
+            return 0.0
+        joined = "".join(texts).lower()
+        total = sum(self.idf(t) for t in tokens)
+        found = sum(self.idf(t) for t in tokens if t in joined)
+        return found / total if total else 0.0
+
+
+def passage_label(p: Passage) -> str:
+    """《title》第十二条, or 《title》 with its section path."""
+    where = p.article or (p.section or "")
+    return f"《{p.doc_title}》{where}"
+
+
+def answer_offline(question: str, hits: list[Hit], ref: ClauseRef, support: SupportModel,
+                   threshold: float = REFUSAL_THRESHOLD) -> Answer:
+    if not hits:
+        return refusal(question, hits)
+    clause = [h for h in hits if h.source == "clause"]
+    if clause:
+        return _clause_answer(question, hits, clause)
+    top = hits[:3]
+    best = max(support.support(question, [h.passage.doc_title + h.passage.text]) for h in top)
+    if best < threshold:
+        return refusal(question, hits)
+    return _extractive_answer(question, hits, support)
+
+
+def refusal(question: str, hits: list[Hit]) -> Answer:
+    topic = question.strip().rstrip("？?。.！!")[:40]
+    text = f"现有文件中未找到关于“{topic}”的规定或说明，无法给出有依据的回答。"
+    if hits:
+        text += "以下内容可能相关，仅供参考："
+    return Answer(question, text, True, (), tuple(hits), related=tuple(hits[:3]))
+
+
+def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
+    groups: dict[str, list[Hit]] = {}
+    for h in clause:
+        groups.setdefault(h.passage.doc_id, []).append(h)
+    citations, parts = [], []
+    for n, group in enumerate(groups.values(), start=1):
+        first = group[0].passage
+        whole = "\n".join(h.passage.text for h in group)
+        citations.append(_citation(n, first, whole))
+        parts.append(f"{passage_label(first)}规定：\n{whole}[{n}]")
+    if len(groups) > 1:
+        label = clause[0].passage.article
+        head = f"多部文件都有{label}，请问您指的是哪一部？按相关程度排列如下：\n\n"
+        text = head + "\n\n".join(parts)
+    else:
+        text = "根据" + parts[0]
+    return Answer(question, text, False, tuple(citations), tuple(hits))
+
+
+def _extractive_answer(question: str, hits: list[Hit], support: SupportModel) -> Answer:
+    top_support = None
+    citations: list[Citation] = []
+    parts: list[str] = []
+    tokens = set(tokenize(question))
+    for hit in hits[:MAX_CITATIONS]:
+        p = hit.passage
+        s = support.support(question, [p.doc_title + p.text])
+        if top_support is None:
+            top_support = s
+        elif s < 0.75 * top_support or len(citations) >= 2:
+            break
+        quote = _best_sentences(p.text, tokens, support)
+        n = len(citations) + 1
+        citations.append(_citation(n, p, quote))
+        lead = "根据" if n == 1 else "另据"
+        parts.append(f"{lead}{passage_label(p)}：{quote}[{n}]")
+    return Answer(question, "\n".join(parts), False, tuple(citations), tuple(hits))
+
+
+def _best_sentences(text: str, tokens: set[str], support: SupportModel) -> str:
+    """The passage whole when short, else its best-covering sentences in order."""
+    if len(text) <= WHOLE_PASSAGE_CHARS:
+        return text
+    sentences = split_sentences(text)
+    scored = []
+    for i, s in enumerate(sentences):
+        low = s.lower()
+        scored.append((sum(support.idf(t) for t in tokens if t in low), i))
+    keep = sorted(i for _, i in sorted(scored, key=lambda x: (-x[0], x[1]))[:3])
+    if 0 not in keep and sentences[0].endswith(("：", ":")):
+        keep = [0] + keep  # an item needs the sentence that introduces it
+    out = sentences[keep[0]]
+    for previous, i in zip(keep, keep[1:], strict=False):
+        out += ("" if i == previous + 1 else "……") + sentences[i]
+    return out
+
+
+def _citation(n: int, p: Passage, quote: str) -> Citation:
+    return Citation(n, p.id, p.doc_title, p.article, p.section, p.source_file, p.page, quote)

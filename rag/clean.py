@@ -1,0 +1,312 @@
+"""Cleaning text extracted from PDF gazettes: page furniture, broken lines, punctuation.
+
+Three separate jobs, all pure functions:
+
+1. ``strip_page_furniture`` drops page footers (`—１—`, `- 12 -`), running headers and
+   county page markers, and keeps the page number of every remaining line.
+2. ``join_lines`` rebuilds paragraphs from lines broken mid-sentence, keeping real
+   paragraph, item and heading breaks.
+3. ``display_text`` makes text read as proper Chinese (`«»`→`《》`, `.`→`。` where it is
+   sentence punctuation); ``search_text`` is the separate normalization for matching
+   (NFKC and friends) that never reaches what a user sees.
+
+Left out: OCR repair (the files are born-digital), de-hyphenation of English words,
+and tables (kept as the lines they were extracted to).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.numerals import CHINESE_NUMERAL_CHARS
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a corpus file after page furniture is gone."""
+
+    text: str
+    page: int | None  # printed page number, when the file lets us know it
+    number: int  # 1-based line number in the source file
+    opens_page: bool = False  # the first line of a physical page
+
+
+# ---------------------------------------------------------------- page furniture
+
+_FULLWIDTH_DIGITS = "０１２３４５６７８９"
+# —１— , —０１— (people's congress gazettes print pages digit-reversed), - 12 -
+_FOOTER_DASH = re.compile(r"^\s*—\s*([0-9０-９]{1,4})\s*—\s*$")
+_FOOTER_HYPHEN = re.compile(r"^\s*[-－]\s*([0-9０-９]{1,4})\s*[-－]\s*$")
+# running headers: "　山西省人民代表大会常务委员会公报２０２３５　",
+# "· 政府工作报告 · 1/2023 稷山县人民政府公报", "1/2023 稷山县人民政府公报 · 人事任免 ·"
+_RUNNING_HEADER = re.compile(
+    r"^\s*(?:山西省人民代表大会常务委员会公报\s*[0-9０-９]+"
+    r"|(?:·[^·]{1,20}·\s*)?\d+/\d{4}\s*\S{2,12}公报(?:\s*·[^·]{1,20}·)?)\s*$"
+)
+# a page marker dropped into running text: "· 政府工作报告 · 1/2023 稷山县人民政府公报 - 12 -"
+_INLINE_MARKER = re.compile(
+    r"\s*(?:·[^·\n]{1,20}·\s*)?\d+/\d{4}\s*\S{2,12}公报(?:\s*·[^·\n]{1,20}·)?\s*-\s*\d+\s*-\s*"
+)
+
+
+def _digits(text: str) -> int:
+    return int(unicodedata.normalize("NFKC", text))
+
+
+def footer_page(line: str) -> int | None:
+    """The page number a footer line prints, or None when the line is no footer.
+
+    Em-dash footers come from the people's congress gazettes, whose extraction
+    reverses multi-digit page numbers (`—０１—` is page 10).
+
+    >>> footer_page("—１—"), footer_page("—０１—"), footer_page("—４０１—")
+    (1, 10, 104)
+    >>> footer_page("- 12 -"), footer_page("第一条　为了保护"), footer_page("4.1")
+    (12, None, None)
+    """
+    if m := _FOOTER_DASH.match(line):
+        return _digits(m.group(1)[::-1])
+    if m := _FOOTER_HYPHEN.match(line):
+        return _digits(m.group(1))
+    return None
+
+
+def is_running_header(line: str) -> bool:
+    """True for a gazette's running header or page caption line.
+
+    >>> is_running_header("　山西省人民代表大会常务委员会公报２０２３５　")
+    True
+    >>> is_running_header("· 政府工作报告 · 1/2023 稷山县人民政府公报")
+    True
+    >>> is_running_header("山西省人民代表大会常务委员会公告")
+    False
+    """
+    return bool(_RUNNING_HEADER.match(line))
+
+
+def strip_page_furniture(raw: str) -> list[Line]:
+    """Split a file into non-blank lines, dropping footers and running headers.
+
+    A line that starts with exactly one ASCII space, or a running header, opens a
+    new page in these extractions; footers anchor the count to printed page numbers. Pages stay
+    None in a file that prints no page numbers.
+
+    >>> lines = strip_page_furniture("甲乙\\n\\n丙丁\\n—１—\\n 戊己\\n—２—\\n 庚")
+    >>> [(x.text, x.page, x.number) for x in lines]
+    [('甲乙', 1, 1), ('丙丁', 1, 3), ('戊己', 2, 5), ('庚', 3, 7)]
+    """
+    raw_lines = raw.splitlines()
+    kept: list[tuple[int, str, int, bool]] = []  # (line number, text, page ordinal, opens)
+    anchors: list[tuple[int, int]] = []  # (physical page ordinal, printed page)
+    ordinal, opened = 0, True
+    for number, text in enumerate(raw_lines, start=1):
+        header = is_running_header(text)
+        if header or (text.startswith(" ") and not text.startswith("  ") and number > 1):
+            ordinal += 1  # a page opens with a one-space line or with a running header
+            opened = True
+        page = footer_page(text)
+        if page is not None:
+            anchors.append((ordinal, page))
+            continue
+        if header:
+            continue
+        text = _INLINE_MARKER.sub("", text)
+        text = text.strip().replace("\u3000", "　")
+        if text.strip("　 \t"):
+            kept.append((number, text, ordinal, opened))
+            opened = False
+    return [Line(text, _printed_page(o, anchors), n, op) for n, text, o, op in kept]
+
+
+def _printed_page(ordinal: int, anchors: list[tuple[int, int]]) -> int | None:
+    """Printed page of a physical page, from the nearest footer anchor (prefer earlier)."""
+    if not anchors:
+        return None
+    before = [a for a in anchors if a[0] <= ordinal]
+    o, page = before[-1] if before else anchors[0]
+    return max(1, page + ordinal - o)
+
+
+# ---------------------------------------------------------------- structure markers
+
+_CN = CHINESE_NUMERAL_CHARS
+ARTICLE_RE = re.compile(rf"^第([{_CN}0-9０-９]+)条(?=[\s　【]|$)")
+CHAPTER_RE = re.compile(rf"^第([{_CN}]+)章(?:[\s　]|$)")
+SECTION_RE = re.compile(rf"^第([{_CN}]+)节(?:[\s　]|$)")
+_HEADING_RES = (
+    re.compile(rf"^[{_CN}]+、"),  # 一、
+    re.compile(rf"^[（(][{_CN}]+[）)]"),  # (一) （一）
+    re.compile(r"^[0-9０-９]{1,2}(?:\.[0-9]{1,2}){0,3}(?:[、．.]|\s|　)"),  # 1. 1、 4.1 4.1.2
+    re.compile(r"^[（(][0-9０-９]{1,2}[）)]"),  # (1)
+    re.compile(r"^[①-⑳]"),
+    re.compile(r"^#{1,6}\s"),  # markdown heading
+    re.compile(r"^[-*]\s"),  # markdown list item
+    re.compile(r"^\*\*"),  # bold line
+    re.compile(r"^附件[:：]?"),
+    re.compile(r"^——"),  # dateline / dash list
+)
+
+
+def starts_block(text: str) -> bool:
+    """True when a line opens a new block: an article, chapter, heading or item.
+
+    >>> [starts_block(s) for s in ("第十二条　学校应当", "第二章　家庭保护", "一、总体要求")]
+    [True, True, True]
+    >>> [starts_block(s) for s in ("(三)保护隐私", "4.1 信息报告", "当按照各自职责")]
+    [True, True, False]
+    >>> starts_block("第十二条规定的")  # a reference inside a sentence, not an article
+    False
+    """
+    text = text.lstrip("　 ")
+    if ARTICLE_RE.match(text) or CHAPTER_RE.match(text) or SECTION_RE.match(text):
+        return True
+    return any(p.match(text) for p in _HEADING_RES)
+
+
+# ---------------------------------------------------------------- joining lines
+
+_TERMINAL = "。.！!？?；;：:…"
+_CLOSERS = "”’）)》»」』】"
+
+
+def ends_sentence(text: str) -> bool:
+    """True when a line ends a sentence (closing quotes and brackets looked through).
+
+    >>> ends_sentence("制定本条例."), ends_sentence("应当符合下列要求:"), ends_sentence("保障未")
+    (True, True, False)
+    >>> ends_sentence("（此件公开发布）"), ends_sentence("“十四五”节能减排目标。”")
+    (False, True)
+    """
+    stripped = text.rstrip(" 　")
+    while stripped and stripped[-1] in _CLOSERS:
+        if stripped[-1] in ")）" and not stripped.endswith(("。)", "。）", ".)", ".）")):
+            break
+        stripped = stripped[:-1]
+    return bool(stripped) and stripped[-1] in _TERMINAL
+
+
+def typical_width(lines: list[str]) -> int:
+    """The usual length of a full line: the 80th percentile of line lengths.
+
+    >>> typical_width(["一二三四五"] * 4 + ["一二"])
+    5
+    """
+    if not lines:
+        return 0
+    lengths = sorted(len(x) for x in lines)
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.8))]
+
+
+def join_paragraphs(lines: list[Line], width: int) -> list[Line]:
+    """``join_lines`` for Lines: each paragraph keeps the page and number of its first line.
+
+    >>> [p.text for p in join_paragraphs([Line("第一条　为了", 1, 1), Line("保护.", 2, 3)], 8)]
+    ['第一条　为了保护.']
+    """
+    paragraphs: list[Line] = []
+    for line in lines:
+        if paragraphs and not _keeps_break(paragraphs[-1].text, line.text, width):
+            last = paragraphs[-1]
+            paragraphs[-1] = Line(_glue(last.text, line.text), last.page, last.number)
+        else:
+            paragraphs.append(Line(line.text, line.page, line.number))
+    return paragraphs
+
+
+def join_lines(lines: list[str], width: int | None = None) -> list[str]:
+    """Rebuild paragraphs from hard-wrapped lines.
+
+    A line break is kept when the next line opens a block (article, heading, item),
+    or when the line ends a sentence before reaching the full line width, or when
+    a short heading-like line stands alone. Otherwise the lines are one sentence
+    broken by the PDF and are joined.
+
+    >>> join_lines(["第一条　为了保护未成年人身心", "健康,制定本条例.", "第二条　本条例适用于"])
+    ['第一条　为了保护未成年人身心健康,制定本条例.', '第二条　本条例适用于']
+    >>> join_lines(["一、总体要求", "坚持稳中求进。"])
+    ['一、总体要求', '坚持稳中求进。']
+    """
+    width = width or typical_width(lines)
+    return [p.text for p in join_paragraphs([Line(t, None, i) for i, t in enumerate(lines)], width)]
+
+
+def _last_line_length(paragraph: str, width: int) -> int:
+    return len(paragraph) % width if width and len(paragraph) > width else len(paragraph)
+
+
+def _keeps_break(previous: str, line: str, width: int) -> bool:
+    if starts_block(line):
+        return True
+    short = _last_line_length(previous, width) < width - 1
+    if ends_sentence(previous) and short:
+        return True
+    heading_like = starts_block(previous) and not ARTICLE_RE.match(previous)
+    heading_like = heading_like and not ends_sentence(previous)
+    return heading_like and len(previous) <= max(6, width * 0.6)
+
+
+def _glue(left: str, right: str) -> str:
+    if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalpha():
+        return f"{left} {right}"
+    return left + right
+
+
+# ---------------------------------------------------------------- display and search text
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_BEFORE_PUNCT = rf"[{_CJK}”’）)》»」』】%％]"
+_PERIOD = re.compile(rf"(?<={_BEFORE_PUNCT})\.(?!\.)")
+_COMMA = re.compile(rf"(?<={_BEFORE_PUNCT}),|,(?=[{_CJK}“‘（(《«])")
+_COLON = re.compile(rf"(?<=[{_CJK}”）)》»]):(?!//)")
+_SEMICOLON = re.compile(rf"(?<={_BEFORE_PUNCT});")
+_QUESTION = re.compile(rf"(?<=[{_CJK}])\?")
+
+
+def display_text(text: str) -> str:
+    """Text as a reader should see it: Chinese punctuation where the PDF lost it.
+
+    >>> display_text("«山西省未成年人保护条例»公布,自２０２４年１月１日起施行.")
+    '《山西省未成年人保护条例》公布，自２０２４年１月１日起施行。'
+    >>> display_text("关于«山西省‹条例›(草案)»的说明")
+    '关于《山西省〈条例〉(草案)》的说明'
+    >>> display_text("关停4.3米焦炉,按照4.1 信息报告执行.1,000元")
+    '关停4.3米焦炉，按照4.1 信息报告执行。1,000元'
+    >>> display_text("网址 http://www.shanxi.gov.cn/ 电话:0351")
+    '网址 http://www.shanxi.gov.cn/ 电话：0351'
+    """
+    text = text.replace("«", "《").replace("»", "》").replace("‹", "〈").replace("›", "〉")
+    text = _PERIOD.sub("。", text)
+    text = _COMMA.sub("，", text)
+    text = _COLON.sub("：", text)
+    text = _SEMICOLON.sub("；", text)
+    return _QUESTION.sub("？", text)
+
+
+_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \u3000]+(?=[{_CJK}])")
+
+
+def squeeze_cjk_spaces(text: str) -> str:
+    """Remove spaces that PDF extraction put between Chinese characters.
+
+    The space after a leading label (第十二条　, 第一章　) is kept: it ends the label.
+
+    >>> squeeze_cjk_spaces("实 施 方 案"), squeeze_cjk_spaces("2023 年 2 月")
+    ('实施方案', '2023 年 2 月')
+    >>> squeeze_cjk_spaces("第一章　总　则"), squeeze_cjk_spaces("第五条　合法性审 查")
+    ('第一章　总则', '第五条　合法性审查')
+    """
+    label = re.match(rf"^第[{_CN}0-9０-９]+[条章节][\s　]+", text)
+    head = label.group(0) if label else ""
+    return head + _SPACE_IN_CJK.sub("", text[len(head) :])
+
+
+def search_text(text: str) -> str:
+    """Normalization for matching only (never shown): NFKC, lower case, no spaces.
+
+    >>> search_text("第１２条　«节约能源条例» ABC")
+    '第12条《节约能源条例》abc'
+    """
+    text = unicodedata.normalize("NFKC", display_text(text)).lower()
+    return re.sub(r"\s+", "", text)

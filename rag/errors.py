@@ -1,0 +1,36 @@
+"""Typed errors. The library raises them; the CLI and the UI turn them into messages.
+
+Every message names the offending value and says how to fix it.
+"""
+
+
+class RagError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class CorpusError(RagError):
+    """A corpus folder or file cannot be read."""
+
+
+class IndexMissingError(RagError):
+    """No index folder where one was expected."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another embedder, corpus or format, or is damaged."""
+
+
+class EmbedderError(RagError):
+    """An embedding model cannot be loaded or used."""
+
+
+class QueryError(RagError):
+    """A question or a search option is not acceptable."""
+
+
+class GoldFormatError(RagError):
+    """A gold file does not follow GOLD_FORMAT.md."""
+
+
+class LLMError(RagError):
+    """The language-model endpoint failed, timed out or answered garbage."""

@@ -1,0 +1,231 @@
+"""The index folder: build it atomically, load it with every check that keeps answers honest.
+
+Layout (plain, readable files)::
+
+    manifest.json      format version, embedder, dimension, corpus hash, chunking and
+                       index parameters, and a sha256 of every other file
+    passages.jsonl     one passage a line (UTF-8, not ASCII-escaped)
+    documents.jsonl    one document a line (metadata, no body)
+    vectors.faiss      the FAISS index over the passage vectors (inner product)
+    bm25/              the bm25s lexical index
+
+A build writes a fresh folder beside the target and swaps it in whole, so a failed
+or killed build leaves the previous index as it was. Loading checks the format
+version, the embedder, the checksums and (when a corpus folder is given) the corpus
+hash, and raises IndexMismatchError with the command that rebuilds.
+
+Left out: incremental FAISS updates (the flat index rebuilds in milliseconds; the
+embedding cache is what makes a rebuild cheap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import IndexMismatchError, IndexMissingError
+from rag.types import Document, Passage
+
+FORMAT_VERSION = 1
+DEFAULT_INDEX_DIR = Path(".ragqa") / "index"
+_CHECKSUMMED = ("passages.jsonl", "documents.jsonl", "vectors.faiss")
+REBUILD_HINT = "rebuild it with: ragqa index --rebuild"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    embedder: str
+    dim: int
+    corpus_sha256: str
+    files: tuple[tuple[str, str], ...]  # (name, sha256) of each corpus file read
+    chunking: dict
+    lexical_tokenizer: str
+    faiss_index: str  # "flat", "hnsw32", "ivf4096,sq8" …
+    n_passages: int
+    n_documents: int
+    checksums: dict  # file name -> sha256
+
+    def to_json(self) -> str:
+        record = asdict(self)
+        record["files"] = [list(f) for f in self.files]
+        return json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        record = json.loads(text)
+        record["files"] = tuple(tuple(f) for f in record["files"])
+        return cls(**record)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def document_record(document: Document) -> dict:
+    record = asdict(document)
+    record.pop("paragraphs")
+    return record
+
+
+def write_index(
+    target: Path,
+    manifest_fields: dict,
+    passages: tuple[Passage, ...],
+    documents: tuple[Document, ...],
+    vectors_index,
+    lexical,
+) -> Manifest:
+    """Write a complete index to a temporary folder, then swap it in for ``target``."""
+    import faiss
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        with (staging / "passages.jsonl").open("w", encoding="utf-8") as out:
+            for p in passages:
+                out.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
+        with (staging / "documents.jsonl").open("w", encoding="utf-8") as out:
+            for d in documents:
+                out.write(json.dumps(document_record(d), ensure_ascii=False) + "\n")
+        faiss.write_index(vectors_index, str(staging / "vectors.faiss"))
+        lexical.save(staging / "bm25")
+        checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED}
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            n_passages=len(passages),
+            n_documents=len(documents),
+            checksums=checksums,
+            **manifest_fields,
+        )
+        (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging``: two renames, the old folder removed last."""
+    retired = target.parent / f".{target.name}.old-{os.getpid()}-{time.time_ns()}"
+    if target.exists():
+        os.rename(target, retired)
+    os.rename(staging, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_interrupted(target: Path) -> None:
+    """If a swap was killed between its two renames, put the retired index back."""
+    target = Path(target)
+    if target.exists():
+        return
+    retired = sorted(target.parent.glob(f".{target.name}.old-*"))
+    if retired:
+        os.rename(retired[-1], target)
+
+
+def read_manifest(folder: Path) -> Manifest:
+    folder = Path(folder)
+    recover_interrupted(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise IndexMissingError(
+            f"no index at {str(folder)!r} (manifest.json missing). Build it with: "
+            f"ragqa index --index {folder}"
+        )
+    try:
+        manifest = Manifest.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IndexMismatchError(
+            f"the manifest at {str(path)!r} is unreadable ({exc}); {REBUILD_HINT}"
+        ) from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index format {manifest.format_version} at {str(folder)!r}, this program reads "
+            f"format {FORMAT_VERSION}; {REBUILD_HINT}"
+        )
+    return manifest
+
+
+def verify_checksums(folder: Path, manifest: Manifest) -> None:
+    for name, expected in sorted(manifest.checksums.items()):
+        path = Path(folder) / name
+        if not path.is_file():
+            raise IndexMismatchError(f"{name} is missing from the index {str(folder)!r}; "
+                                     f"{REBUILD_HINT}")
+        if sha256_file(path) != expected:
+            raise IndexMismatchError(
+                f"{name} in {str(folder)!r} does not match its checksum (truncated or "
+                f"changed since the build); {REBUILD_HINT}"
+            )
+
+
+def read_passages(folder: Path) -> tuple[Passage, ...]:
+    passages = []
+    with (Path(folder) / "passages.jsonl").open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                passages.append(Passage.from_json(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise IndexMismatchError(
+                    f"passages.jsonl line {number} is corrupt ({exc}); {REBUILD_HINT}"
+                ) from exc
+    return tuple(passages)
+
+
+def read_documents(folder: Path) -> tuple[Document, ...]:
+    with (Path(folder) / "documents.jsonl").open(encoding="utf-8") as handle:
+        return tuple(Document(**json.loads(line)) for line in handle)
+
+
+def choose_faiss_index(n: int, requested: str = "auto") -> str:
+    """Exact search while small, HNSW past 50,000 passages.
+
+    >>> choose_faiss_index(2000), choose_faiss_index(1_000_000), choose_faiss_index(10, "hnsw32")
+    ('flat', 'hnsw32', 'hnsw32')
+    """
+    if requested != "auto":
+        return requested
+    return "flat" if n < 50_000 else "hnsw32"
+
+
+def build_faiss(vectors: np.ndarray, kind: str):
+    """A FAISS inner-product index of the given kind over L2-normalised vectors."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind.startswith("hnsw"):
+        index = faiss.IndexHNSWFlat(dim, int(kind[4:] or 32), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    elif kind.startswith("ivf"):
+        lists, _, coder = kind[3:].partition(",")
+        quantizer = faiss.IndexFlatIP(dim)
+        coding = faiss.ScalarQuantizer.QT_8bit if coder == "sq8" else None
+        if coding is None:
+            index = faiss.IndexIVFFlat(quantizer, dim, int(lists), faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexIVFScalarQuantizer(
+                quantizer, dim, int(lists), coding, faiss.METRIC_INNER_PRODUCT
+            )
+        index.train(vectors)
+    else:
+        raise ValueError(f"unknown FAISS index kind {kind!r}; use flat, hnswM or ivfN[,sq8]")
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index

@@ -1,0 +1,157 @@
+"""One loaded index and the questions asked of it: ``search`` and ``ask``.
+
+``Pipeline.load`` reads the index folder with every check (format, embedder,
+checksums, and the corpus hash when a corpus folder is given), and keeps passages,
+documents, vectors and BM25 in memory. ``ask`` is the single code path behind
+``ragqa ask``, the UI and the evaluation harness.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.clause import ClauseRef
+from rag.errors import IndexMismatchError, QueryError
+from rag.index import (
+    DEFAULT_INDEX_DIR,
+    REBUILD_HINT,
+    read_documents,
+    read_manifest,
+    read_passages,
+    verify_checksums,
+)
+from rag.retrieve import Filters, Retriever
+from rag.types import Answer, Document, Hit, Passage
+
+MAX_QUESTION_CHARS = 2000
+_FOLLOW_UP = re.compile(r"^(那|那么|这|该|它|此|如果|若|违反|其)")
+
+
+def clean_question(question: str) -> str:
+    """A question with control characters removed; empty or oversize ones refused.
+
+    >>> clean_question("  网吧\\x00能进吗？ ")
+    '网吧能进吗？'
+    """
+    if not isinstance(question, str):
+        raise QueryError(f"the question must be text, got {type(question).__name__}")
+    text = "".join(ch for ch in question if ch in "\n\t" or ch.isprintable()).strip()
+    if not text:
+        raise QueryError("the question is empty; type a question, e.g. 网吧能让未成年人进去吗？")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QueryError(
+            f"the question is {len(text):,} characters, over the {MAX_QUESTION_CHARS:,} limit; "
+            "shorten it to the question itself"
+        )
+    return text
+
+
+class Pipeline:
+    def __init__(self, index_dir: Path, manifest, passages, documents, vectors, lexical,
+                 embedder):
+        from rag.answer import SupportModel
+
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.passages: tuple[Passage, ...] = passages
+        self.documents: tuple[Document, ...] = documents
+        self.embedder = embedder
+        self.retriever = Retriever(passages, documents, vectors, lexical, embedder)
+        self.support = SupportModel.from_passages(passages)
+        self._by_id = {p.id: p for p in passages}
+        self._by_doc: dict[str, list[Passage]] = {}
+        for p in passages:
+            self._by_doc.setdefault(p.doc_id, []).append(p)
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
+             embedder=None, verify: bool = True) -> Pipeline:
+        import faiss
+
+        from rag.embed import load_embedder
+        from rag.lexical import LexicalIndex
+
+        index_dir = Path(index_dir or DEFAULT_INDEX_DIR)
+        manifest = read_manifest(index_dir)
+        embedder = embedder or load_embedder()
+        if embedder.name != manifest.embedder or embedder.dim != manifest.dim:
+            raise IndexMismatchError(
+                f"the index at {str(index_dir)!r} was built with {manifest.embedder} "
+                f"({manifest.dim} dims) but the configured embedder is {embedder.name} "
+                f"({embedder.dim} dims); set RAGQA_EMBED_MODEL to match, or {REBUILD_HINT}"
+            )
+        if corpus_dir is not None:
+            from rag.corpus import read_corpus
+
+            current = read_corpus(corpus_dir).sha256
+            if current != manifest.corpus_sha256:
+                raise IndexMismatchError(
+                    f"the corpus in {str(corpus_dir)!r} changed since the index at "
+                    f"{str(index_dir)!r} was built; update it with: ragqa index"
+                )
+        if verify:
+            verify_checksums(index_dir, manifest)
+        passages = read_passages(index_dir)
+        try:
+            vectors = faiss.read_index(str(index_dir / "vectors.faiss"))
+            lexical = LexicalIndex.load(index_dir / "bm25", manifest.lexical_tokenizer)
+        except Exception as exc:  # faiss raises RuntimeError; bm25s raises several kinds
+            raise IndexMismatchError(f"the index at {str(index_dir)!r} is damaged ({exc}); "
+                                     f"{REBUILD_HINT}") from exc
+        if vectors.ntotal != len(passages) or len(passages) != manifest.n_passages:
+            raise IndexMismatchError(
+                f"the index at {str(index_dir)!r} holds {vectors.ntotal} vectors for "
+                f"{len(passages)} passages; {REBUILD_HINT}"
+            )
+        return cls(index_dir, manifest, passages, read_documents(index_dir), vectors, lexical,
+                   embedder)
+
+    # ------------------------------------------------------------ lookup
+
+    def passage(self, passage_id: str) -> Passage:
+        return self._by_id[passage_id]
+
+    def passages_of(self, doc_id: str) -> tuple[Passage, ...]:
+        return tuple(self._by_doc.get(doc_id, ()))
+
+    def document(self, doc_id: str) -> Document:
+        for d in self.documents:
+            if d.id == doc_id:
+                return d
+        raise KeyError(doc_id)
+
+    # ------------------------------------------------------------ questions
+
+    def resolve(self, question: str, history: Sequence[str] = ()) -> ClauseRef:
+        """The clause reference of a question, documents carried over from a follow-up."""
+        ref = self.retriever.titles.resolve(question)
+        if ref.doc_ids or not history:
+            return ref
+        if len(question) > 24 and not _FOLLOW_UP.match(question):
+            return ref
+        for earlier in reversed(history):
+            previous = self.retriever.titles.resolve(earlier)
+            if previous.doc_ids:
+                return ClauseRef(ref.article_no, previous.doc_ids, previous.mention)
+        return ref
+
+    def search(self, question: str, k: int = 10, retriever: str = "hybrid",
+               doc_id: str | None = None, doc_type: str | None = None,
+               history: Sequence[str] = ()) -> list[Hit]:
+        question = clean_question(question)
+        filters = Filters((doc_id,) if doc_id else (), doc_type)
+        ref = self.resolve(question, history)
+        return self.retriever.search(question, k, retriever, filters, ref)
+
+    def ask(self, question: str, k: int = 8, retriever: str = "hybrid",
+            doc_id: str | None = None, doc_type: str | None = None,
+            history: Sequence[str] = ()) -> Answer:
+        from rag.answer import answer_offline
+
+        question = clean_question(question)
+        filters = Filters((doc_id,) if doc_id else (), doc_type)
+        ref = self.resolve(question, history)
+        hits = self.retriever.search(question, k, retriever, filters, ref)
+        return answer_offline(question, hits, ref, self.support)

@@ -1,0 +1,168 @@
+"""Dense, lexical and hybrid retrieval over one loaded index, with clause lookup first.
+
+- ``dense``: FAISS inner product between the e5 query vector and passage vectors.
+- ``bm25``: bm25s over jieba tokens.
+- ``hybrid``: reciprocal rank fusion of the two lists (``rrf``), with final texts
+  ahead of drafts: passages of explanations and review reports weigh a little less,
+  so for what the rules say the regulation's own article comes first.
+
+Before any of them, a question that names an article (第二十条, 节约能源条例第二十条)
+gets that exact article at rank 1, and a question that names a document is confined
+to it (``clause``). Filters restrict retrieval to one document or one type.
+
+Left out: query expansion and learned fusion weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.clause import ClauseRef, TitleResolver
+from rag.errors import QueryError
+from rag.types import Document, Hit, Passage
+
+RETRIEVERS = ("bm25", "dense", "hybrid")
+RRF_K = 60
+CANDIDATES = 100  # how deep each list goes into the fusion
+# weights of a document type in hybrid ranking: final texts before drafts and reports
+TYPE_WEIGHT = {"explanation": 0.8, "report": 0.9}
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: score(d) = sum over lists of 1 / (k + rank of d).
+
+    >>> fused = rrf([[7, 3, 5], [3, 9]], k=60)
+    >>> sorted(fused, key=lambda d: (-fused[d], d))
+    [3, 7, 9, 5]
+    >>> round(fused[3], 5)  # 1/(60+2) + 1/(60+1)
+    0.03252
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            scores[row] = scores.get(row, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def top_rows(scores: dict[int, float], k: int, passages: tuple[Passage, ...]) -> list[int]:
+    """Rows by score, ties broken by passage id (deterministic)."""
+    return sorted(scores, key=lambda r: (-scores[r], passages[r].id))[:k]
+
+
+@dataclass(frozen=True)
+class Filters:
+    doc_ids: tuple[str, ...] = ()
+    doc_type: str | None = None
+
+
+class Retriever:
+    def __init__(self, passages: tuple[Passage, ...], documents: tuple[Document, ...],
+                 vectors, lexical, embedder):
+        self.passages = passages
+        self.documents = documents
+        self.vectors = vectors  # a FAISS index, rows aligned with passages
+        self.lexical = lexical
+        self.embedder = embedder
+        self.titles = TitleResolver(documents)
+        self._doc_of_row = np.array([p.doc_id for p in passages])
+        self._type_of_row = np.array([p.doc_type for p in passages])
+        self._by_article: dict[tuple[str, int], list[int]] = {}
+        for row, p in enumerate(passages):
+            if p.article_no is not None:
+                self._by_article.setdefault((p.doc_id, p.article_no), []).append(row)
+
+    # ------------------------------------------------------------ public
+
+    def search(self, question: str, k: int = 10, retriever: str = "hybrid",
+               filters: Filters = Filters(), ref: ClauseRef | None = None) -> list[Hit]:
+        if retriever not in RETRIEVERS:
+            raise QueryError(f"unknown retriever {retriever!r}; use one of {', '.join(RETRIEVERS)}")
+        if not 1 <= k <= 1000:
+            raise QueryError(f"k={k} is out of range; use 1 to 1000")
+        ref = ref or self.titles.resolve(question)
+        mask = self._mask(filters, ref)
+        clause_rows = self._clause_rows(question, ref, mask)
+        ranked = self._ranked(question, retriever, mask, k + len(clause_rows))
+        rows = clause_rows + [r for r, _ in ranked if r not in set(clause_rows)]
+        scores = dict(ranked)
+        hits = []
+        for rank, row in enumerate(rows[:k], start=1):
+            source = "clause" if row in clause_rows else retriever
+            score = scores.get(row, 1.0) if source != "clause" else 1.0
+            hits.append(Hit(self.passages[row], float(score), rank, source))
+        return hits
+
+    # ------------------------------------------------------------ parts
+
+    def _mask(self, filters: Filters, ref: ClauseRef) -> np.ndarray | None:
+        mask = None
+        if filters.doc_ids:
+            mask = np.isin(self._doc_of_row, filters.doc_ids)
+        if filters.doc_type:
+            type_mask = self._type_of_row == filters.doc_type
+            mask = type_mask if mask is None else mask & type_mask
+        if ref.doc_ids:
+            confined = np.isin(self._doc_of_row, ref.doc_ids)
+            narrowed = confined if mask is None else mask & confined
+            if narrowed.any():  # a title the filters exclude does not empty the result
+                mask = narrowed
+        return mask
+
+    def _clause_rows(self, question: str, ref: ClauseRef, mask) -> list[int]:
+        """The named article's passages; across documents, best matching document first."""
+        if ref.article_no is None:
+            return []
+        doc_ids = ref.doc_ids or tuple(
+            d.id for d in self.documents if (d.id, ref.article_no) in self._by_article
+        )
+        groups = [self._by_article[(d, ref.article_no)] for d in doc_ids
+                  if (d, ref.article_no) in self._by_article]
+        groups = [g for g in groups if mask is None or mask[g[0]]]
+        if len(groups) > 1:
+            query = self.embedder.embed_query(question)
+            def similarity(group):
+                return -max(float(self._vector(r) @ query) for r in group)
+            groups.sort(key=lambda g: (similarity(g), self.passages[g[0]].id))
+        return [row for group in groups for row in group]
+
+    def _vector(self, row: int) -> np.ndarray:
+        return self.vectors.reconstruct(int(row))
+
+    def _ranked(self, question: str, retriever: str, mask, k: int) -> list[tuple[int, float]]:
+        depth = max(k, CANDIDATES)
+        if retriever == "dense":
+            return self._dense(question, mask, k)
+        if retriever == "bm25":
+            return self._bm25(question, mask, k)
+        dense = [r for r, _ in self._dense(question, mask, depth)]
+        lexical = [r for r, _ in self._bm25(question, mask, depth)]
+        fused = rrf([dense, lexical])
+        for row in fused:
+            fused[row] *= TYPE_WEIGHT.get(self.passages[row].doc_type, 1.0)
+        return [(r, fused[r]) for r in top_rows(fused, k, self.passages)]
+
+    def _dense(self, question: str, mask, k: int) -> list[tuple[int, float]]:
+        import faiss
+
+        query = self.embedder.embed_query(question).reshape(1, -1).astype(np.float32)
+        params = None
+        if mask is not None:
+            allowed = np.flatnonzero(mask).astype(np.int64)
+            if allowed.size == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            k = min(k, int(allowed.size))
+        k = min(k, self.vectors.ntotal)
+        scores, rows = self.vectors.search(query, k, params=params)
+        pairs = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        return sorted(pairs, key=lambda x: (-x[1], self.passages[x[0]].id))
+
+    def _bm25(self, question: str, mask, k: int) -> list[tuple[int, float]]:
+        scores = self.lexical.scores(question, mask)
+        if not scores.any():
+            return []
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[: k + 1]
+        pairs = [(int(r), float(scores[r])) for r in top if scores[r] > 0]
+        return sorted(pairs, key=lambda x: (-x[1], self.passages[x[0]].id))[:k]

@@ -1,0 +1,149 @@
+"""The typed values that cross module boundaries.
+
+Everything here is a frozen dataclass: documents, passages, hits, citations and
+answers are values, never dicts of unknown shape. ``Passage.to_json`` gives the
+exact record written to ``passages.jsonl`` and printed by ``ragqa search --json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Document types (文件类型). Kept as plain strings so JSON stays readable.
+DOC_TYPES = (
+    "regulation",  # 条例、办法、细则、规则、规定 with 第X条 articles
+    "notice",  # 公告、通知、通报、函
+    "explanation",  # 说明 of a draft
+    "report",  # 报告: 审议意见/审议结果的报告, work reports, audit reports
+    "decision",  # 决定、决议
+    "plan",  # 方案、规划、预案、计划
+    "list",  # 名单、任免、议程
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of cleaned display text, with the page and line it starts on."""
+
+    text: str
+    page: int | None
+    line: int  # 1-based line number in the source file
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document found inside a corpus file (a file holds many)."""
+
+    id: str  # stable: "<file stem>#<ordinal>", e.g. "000_9f28…#003"
+    title: str  # as printed, lines joined, «» → 《》
+    doc_type: str  # one of DOC_TYPES
+    source_file: str  # bare file name
+    page_start: int | None
+    page_end: int | None
+    issuer: str | None = None  # 发文机关
+    date: str | None = None  # ISO date "2023-09-22" when printed
+    doc_number: str | None = None  # 文号, e.g. 晋政办发〔2022〕91号
+    paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)  # the body, cleaned
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The unit that is embedded, retrieved and cited."""
+
+    id: str  # stable: "<doc id>:<ordinal>", e.g. "000_9f28…#003:0012"
+    doc_id: str
+    doc_title: str
+    doc_type: str
+    source_file: str
+    page: int | None
+    chapter: str | None  # 章 (and 节) path, e.g. "第二章 家庭保护"
+    section: str | None  # heading path for non-article text, e.g. "一、… > （二）…"
+    article: str | None  # article label as printed, e.g. "第十二条"
+    article_no: int | None  # 12
+    text: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, record: dict) -> Passage:
+        return cls(**{name: record[name] for name in PASSAGE_FIELDS})
+
+    @property
+    def citation_label(self) -> str:
+        """《title》第十二条, or 《title》 a section path, for display."""
+        where = self.article or self.section or ""
+        return f"《{self.doc_title}》{where}"
+
+
+PASSAGE_FIELDS = (
+    "id",
+    "doc_id",
+    "doc_title",
+    "doc_type",
+    "source_file",
+    "page",
+    "chapter",
+    "section",
+    "article",
+    "article_no",
+    "text",
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned by a retriever, with its rank (1-based) and score."""
+
+    passage: Passage
+    score: float
+    rank: int
+    source: str = ""  # which retriever found it: "dense", "bm25", "hybrid", "clause"
+
+    def to_json(self) -> dict:
+        return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered citation [n] in an answer, pointing at one passage."""
+
+    n: int
+    passage_id: str
+    doc_title: str
+    article: str | None
+    section: str | None
+    source_file: str
+    page: int | None
+    quote: str  # verbatim text from the passage that the answer uses
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # the answer with [n] markers
+    refused: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]  # the ranked passages the answer was built from
+    related: tuple[Hit, ...] = ()  # "possibly related" passages shown with a refusal
+    note: str | None = None  # e.g. "language model unavailable; offline answer given"
+    answerer: str = "extractive"
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [h.to_json() for h in self.hits],
+            "note": self.note,
+            "answerer": self.answerer,
+        }

@@ -1,0 +1,1 @@
+"""The ragqa command line (see ragqa.cli)."""

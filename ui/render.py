@@ -1,0 +1,278 @@
+"""Render answers, citations and passages for the page, and as JSON for the API.
+
+Pure functions of library values (:mod:`rag.types`); all text is escaped here with
+:mod:`ui.text`, so callers can place the results straight into a Chatbot message
+(Markdown) or a ``gr.HTML`` panel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from rag.types import Answer, Citation, Document, Hit, Passage
+from ui.text import escape_html, escape_md, shorten
+
+DOC_TYPE_NAMES = {
+    "regulation": "法规规章",
+    "notice": "公告通知",
+    "explanation": "立法说明",
+    "report": "报告",
+    "decision": "决定决议",
+    "plan": "方案规划",
+    "list": "名单议程",
+    "other": "其他",
+}
+
+# A citation marker [n] after escape_md, i.e. \\[n\\].
+_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")
+
+# Inline styles keep the panels readable even when the app is launched without CSS.
+_TEXT_STYLE = "white-space:pre-wrap;line-height:1.8;"
+_META_STYLE = "color:#666;font-size:0.9em;"
+
+
+def doc_type_name(doc_type: str | None) -> str:
+    """Chinese name of a document type (the raw value when unknown)."""
+    return DOC_TYPE_NAMES.get(doc_type or "", doc_type or "其他")
+
+
+def where_label(article: str | None, section: str | None) -> str:
+    """第十二条, or the section path, or an empty string."""
+    return article or section or ""
+
+
+def citation_label(citation: Citation) -> str:
+    """``[1] 《title》第十二条`` (plain text)."""
+    return (
+        f"[{citation.n}] 《{citation.doc_title}》{where_label(citation.article, citation.section)}"
+    )
+
+
+def source_line(page: int | None, source_file: str) -> str:
+    """``第 3 页 · 来源 000_x.txt`` (plain text)."""
+    parts = [f"第 {page} 页"] if page is not None else []
+    parts.append(f"来源文件 {source_file}")
+    return " · ".join(parts)
+
+
+# ---------------------------------------------------------------- chat (Markdown)
+
+
+def answer_markdown(answer: Answer, text: str | None = None) -> str:
+    """The assistant message for ``answer``: text, note, then the citation list.
+
+    ``text`` overrides the answer text (used while streaming a prefix of it).
+    """
+    body = _MARKER.sub(
+        r"<strong>\\[\1\\]</strong>", escape_md(answer.text if text is None else text)
+    )
+    parts = [body]
+    if text is not None:
+        return body
+    if answer.note:
+        parts.append(f"*提示：{escape_md(answer.note)}*")
+    if answer.citations:
+        lines = ["**引用**"]
+        for c in answer.citations:
+            lines.append(
+                f"- {escape_md(citation_label(c))}（{escape_md(source_line(c.page, c.source_file))}）"
+            )
+        parts.append("\n".join(lines))
+    elif answer.refused and answer.related:
+        lines = ["**可能相关的条文**"]
+        for hit in answer.related:
+            p = hit.passage
+            lines.append(
+                f"- {escape_md(p.citation_label)}（{escape_md(source_line(p.page, p.source_file))}）"
+            )
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def user_markdown(question: str) -> str:
+    """The user's message, shown literally."""
+    return escape_md(question)
+
+
+def error_markdown(message: str) -> str:
+    """An assistant message carrying an error message."""
+    return f"⚠️ {escape_md(message)}"
+
+
+# ---------------------------------------------------------------- panels (HTML)
+
+
+def _details(summary: str, meta: str, quote: str | None, text: str, n: int | None) -> str:
+    data = f' data-n="{n}"' if n is not None else ""
+    quote_html = (
+        f'<blockquote class="cite-quote" style="margin:0.4em 0;border-left:3px solid #c8a;'
+        f'padding-left:0.6em;">引用原文：{escape_html(quote)}</blockquote>'
+        if quote
+        else ""
+    )
+    return (
+        f'<details class="cite"{data} style="margin:0.3em 0;">'
+        f'<summary style="cursor:pointer;">{escape_html(summary)}</summary>'
+        f'<div class="cite-meta" style="{_META_STYLE}">{escape_html(meta)}</div>'
+        f"{quote_html}"
+        f'<div class="cite-text" style="{_TEXT_STYLE}">{escape_html(text)}</div>'
+        "</details>"
+    )
+
+
+def citations_html(answer: Answer | None, passage_of: Callable[[str], Passage | None]) -> str:
+    """The citation panel under the chat: one collapsible entry per citation.
+
+    ``passage_of`` looks up the full passage of a citation (``None`` when unknown);
+    the entry then shows the quote only.
+    """
+    if answer is None:
+        return '<div class="cite-list cite-empty" style="color:#888;">提问后，这里会列出答案引用的条文，点击可展开全文。</div>'
+    items: list[str] = []
+    if answer.citations:
+        heading = "引用条文（点击展开全文，或在下方选择后到“文档浏览”中打开）"
+        for c in answer.citations:
+            passage = passage_of(c.passage_id)
+            meta = _meta_line(
+                c.doc_title,
+                passage.chapter if passage else None,
+                where_label(c.article, c.section),
+                c.page,
+                c.source_file,
+            )
+            text = passage.text if passage else c.quote
+            items.append(_details(citation_label(c), meta, c.quote, text, c.n))
+    elif answer.related:
+        heading = "未找到可直接回答的依据。可能相关的条文："
+        items.extend(_hit_details(answer.related))
+    else:
+        return '<div class="cite-list cite-empty" style="color:#888;">本次回答没有引用条文。</div>'
+    return (
+        f'<div class="cite-list"><div class="cite-heading" style="font-weight:600;">'
+        f"{escape_html(heading)}</div>{''.join(items)}</div>"
+    )
+
+
+def _hit_details(hits: Iterable[Hit]) -> list[str]:
+    out = []
+    for hit in hits:
+        p = hit.passage
+        meta = _meta_line(
+            p.doc_title, p.chapter, where_label(p.article, p.section), p.page, p.source_file
+        )
+        out.append(_details(p.citation_label, meta, None, p.text, None))
+    return out
+
+
+def _meta_line(title: str, chapter: str | None, where: str, page: int | None, source: str) -> str:
+    parts = [f"《{title}》"]
+    if chapter:
+        parts.append(chapter)
+    if where:
+        parts.append(where)
+    parts.append(source_line(page, source))
+    return " · ".join(parts)
+
+
+def message_html(message: str) -> str:
+    """A plain notice in a panel (e.g. an error in the document browser)."""
+    return f'<div class="ui-notice" style="color:#a33;">{escape_html(message)}</div>'
+
+
+def document_html(doc: Document, n_passages: int) -> str:
+    """The header of the document browser: title and catalogue data."""
+    rows = [("类型", doc_type_name(doc.doc_type))]
+    if doc.issuer:
+        rows.append(("发文机关", doc.issuer))
+    if doc.doc_number:
+        rows.append(("文号", doc.doc_number))
+    if doc.date:
+        rows.append(("日期", doc.date))
+    if doc.page_start is not None:
+        pages = (
+            f"{doc.page_start}"
+            if doc.page_end in (None, doc.page_start)
+            else (f"{doc.page_start}–{doc.page_end}")
+        )
+        rows.append(("页码", pages))
+    rows.append(("来源文件", doc.source_file))
+    rows.append(("条目数", str(n_passages)))
+    meta = " · ".join(f"{escape_html(k)}：{escape_html(v)}" for k, v in rows)
+    return (
+        f'<div class="doc-info"><h3 style="margin:0.2em 0;">《{escape_html(doc.title)}》</h3>'
+        f'<div style="{_META_STYLE}">{meta}</div></div>'
+    )
+
+
+def body_text(passage: Passage) -> str:
+    """The passage text without its leading article label (shown as a heading)."""
+    text = passage.text
+    if passage.article and text.startswith(passage.article):
+        text = text[len(passage.article) :].lstrip("\u3000 ")
+    return text
+
+
+def passage_html(passage: Passage, position: int, total: int) -> str:
+    """One article (or section) of a document, with where it comes from."""
+    head = where_label(passage.article, passage.section) or f"第 {position} 段"
+    chapter = (
+        f'<div class="pv-chapter" style="{_META_STYLE}">{escape_html(passage.chapter)}</div>'
+        if passage.chapter
+        else ""
+    )
+    return (
+        f'<div class="passage-view" data-passage-id="{escape_html(passage.id)}">'
+        f'<div class="pv-doc" style="{_META_STYLE}">《{escape_html(passage.doc_title)}》</div>'
+        f"{chapter}"
+        f'<h3 class="pv-label" style="margin:0.3em 0;">{escape_html(head)}</h3>'
+        f'<div class="pv-text" style="{_TEXT_STYLE}">{escape_html(body_text(passage))}</div>'
+        f'<div class="pv-source" style="{_META_STYLE}margin-top:0.6em;">'
+        f"{escape_html(source_line(passage.page, passage.source_file))}"
+        f" · 第 {position} / {total} 项</div></div>"
+    )
+
+
+# ---------------------------------------------------------------- API (JSON)
+
+
+def answer_payload(answer: Answer) -> dict:
+    """The JSON answer of the ``/ask`` endpoint."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": bool(answer.refused),
+        "citations": [{**c.to_json(), "label": citation_label(c)} for c in answer.citations],
+        "related": [
+            {
+                "passage_id": h.passage.id,
+                "label": h.passage.citation_label,
+                "doc_title": h.passage.doc_title,
+                "article": h.passage.article,
+                "section": h.passage.section,
+                "source_file": h.passage.source_file,
+                "page": h.passage.page,
+            }
+            for h in answer.related
+        ],
+        "note": answer.note,
+        "error": None,
+    }
+
+
+def error_payload(question: str, message: str) -> dict:
+    """The JSON answer of the ``/ask`` endpoint when asking failed."""
+    return {
+        "question": question,
+        "answer": message,
+        "refused": True,
+        "citations": [],
+        "related": [],
+        "note": None,
+        "error": message,
+    }
+
+
+def shorten_label(text: str, limit: int = 40) -> str:
+    """A dropdown label no longer than ``limit`` characters."""
+    return shorten(text, limit)
