@@ -209,8 +209,14 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
     texts = [x.text.strip() for x in lines]
     spans: list[_Span] = []
     for i, line in enumerate(lines):
-        at_page = line.opens_page and (i == 0 or ends_sentence(texts[i - 1]) or not spans)
-        block = _title_block(texts, i) if at_page else None
+        block = None
+        if _closes_document(texts, i):
+            if line.opens_page:
+                block = _title_block(texts, i)
+            elif _ORG_LINE.search(texts[i]) and i + 1 < len(texts) and texts[i + 1].startswith("关于"):
+                block = _title_block(texts, i)  # a report that starts inside a page
+                follower = texts[i + len(block)] if block and i + len(block) < len(texts) else ""
+                block = block if block and _follows_title(follower) else None
         if block:
             issuer = None
             if len(block) > 1 and block[1].startswith("关于") and _ORG_LINE.search(block[0]):
@@ -225,6 +231,21 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
     starts = {s.start for s in spans}
     merged = spans + [s for s in numbered if all(abs(s.start - t) > 3 for t in starts)]
     return sorted(merged, key=lambda s: s.start)
+
+
+def _closes_document(texts: list[str], i: int) -> bool:
+    """Can a document end just above line i (file start, a full stop, a signature date)?"""
+    if i == 0:
+        return True
+    previous = texts[i - 1]
+    return ends_sentence(previous) or bool(re.fullmatch(r"\S{4,14}日", _nfkc(previous).replace(" ", "")))
+
+
+def _follows_title(text: str) -> bool:
+    """The line under a title: a dateline, an adoption note, a salutation."""
+    return text.startswith(("———", "(", "（", "主任", "各位", "根据", "　　")) or text.endswith(
+        (":", "：")
+    )
 
 
 def _title_block(texts: list[str], i: int) -> list[str] | None:

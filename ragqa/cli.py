@@ -213,14 +213,14 @@ def cmd_eval(args) -> int:
 
 
 def _check_gold(args) -> int:
-    from eval.check import check_gold
+    from eval.check import check_gold, read_raw_texts
     from eval.gold import load_gold
     from rag.ingest import ingest
 
     items = load_gold(args.check_gold)
-    problems = check_gold(items, ingest(args.corpus).passages)
+    problems = check_gold(items, ingest(args.corpus).passages, read_raw_texts(args.corpus))
     for problem in problems:
-        print(f"line {problem.line} ({problem.id}) {problem.kind}: {problem.message}")
+        print(problem)
     print(f"{len(items)} items, {len(problems)} problems", file=sys.stderr)
     return 1 if problems else 0
 
