@@ -146,6 +146,8 @@ _HEADING_RES = (
     re.compile(r"^\*\*"),  # bold line
     re.compile(r"^附件[:：]?"),
     re.compile(r"^——"),  # dateline / dash list
+    re.compile(r"^[0-9０-９]{4}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日$"),  # signature date
+    re.compile(r"^[（(]此件"),  # status marker (此件公开发布)
 )
 
 

@@ -117,6 +117,7 @@ class _Span:
         self.issuer = issuer
         self.doc_number = doc_number
         self.end: int | None = None  # exclusive; None: up to the next span
+        self.header = len(title_lines)  # lines above the body: title, and issuer when apart
 
 
 def detect_layout(lines: list[Line]) -> str:
@@ -213,15 +214,17 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
         if _closes_document(texts, i):
             if line.opens_page:
                 block = _title_block(texts, i)
-            elif _ORG_LINE.search(texts[i]) and i + 1 < len(texts) and texts[i + 1].startswith("关于"):
-                block = _title_block(texts, i)  # a report that starts inside a page
+            elif _ORG_LINE.search(texts[i]) and len(texts[i]) <= 24:
+                block = _title_block(texts, i)  # a report or list that starts inside a page
                 follower = texts[i + len(block)] if block and i + len(block) < len(texts) else ""
                 block = block if block and _follows_title(follower) else None
         if block:
             issuer = None
+            header = len(block)
             if len(block) > 1 and block[1].startswith("关于") and _ORG_LINE.search(block[0]):
                 issuer, block = block[0], block[1:]
             spans.append(_Span(i, block, issuer))
+            spans[-1].header = header
         elif _starts_regulation(texts, i) and (not spans or spans[-1].start != i):
             above = i - 1 if i and re.search(r"(人民代表大会|委员会|会议|人民政府)$", texts[i - 1]) else i
             if spans and spans[-1].start >= above:
@@ -330,9 +333,7 @@ def split_documents(lines: list[Line], source_file: str) -> list[Document]:
     for ordinal, span in enumerate(spans):
         following = spans[ordinal + 1].start if ordinal + 1 < len(spans) else len(lines)
         end = min(span.end or following, following)
-        body = lines[span.start + len(span.title_lines) : end]
-        if span.issuer and lines[span.start].text.strip() == span.issuer:
-            body = lines[span.start + len(span.title_lines) + 1 : end]
+        body = lines[span.start + span.header : end]
         documents.append(_document(span, body, lines[span.start:end], width, stem, ordinal,
                                    source_file))
     return documents
