@@ -80,11 +80,17 @@ def answer_offline(question: str, hits: list[Hit], ref: ClauseRef, support: Supp
     clause = [h for h in hits if h.source == "clause"]
     if clause:
         return _clause_answer(question, hits, clause)
-    top = hits[:3]
-    best = max(support.support(question, [h.passage.doc_title + h.passage.text]) for h in top)
-    if best < threshold:
+    if basis_support(question, hits, support) < threshold:
         return refusal(question, hits)
     return _extractive_answer(question, hits, support)
+
+
+def basis_support(question: str, hits: list[Hit], support: SupportModel, depth: int = 3) -> float:
+    """How well the best of the top passages covers the question: what refusal looks at."""
+    return max(
+        (support.support(question, [h.passage.doc_title + h.passage.text]) for h in hits[:depth]),
+        default=0.0,
+    )
 
 
 def refusal(question: str, hits: list[Hit]) -> Answer:

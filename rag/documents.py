@@ -41,7 +41,7 @@ STATUS_RE = re.compile(r"^[（(]此件[^）)]*[）)]$")
 DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _TITLE_END = re.compile(
     r"(公告|公\s*告|通告|通知|通\s*知|条例|规则|细则|办法|规定|说明|报告|决定|决议|名单|议程"
-    r"|意见|讲话[(（]摘要[)）]|注释|方案|计划|规划|预案|责任分解)(?:[(（][^()（）]{1,16}[)）])?$"
+    r"|意见|讲话[(（]摘要[)）]|注释|纪要|方案|计划|规划|预案|责任分解)(?:[(（][^()（）]{1,16}[)）])?$"
 )
 _RULES_TITLE = re.compile(r"(条例|规则|细则|办法|规定)(?:[(（]试行[)）])?$")
 _ORG_LINE = re.compile(r"(委员会|检查组|常委会|人民政府|办公厅|办公室|人大|主席团|[厅局])$")
@@ -84,7 +84,7 @@ def classify(title: str, has_articles: bool) -> str:
         ("notice", r"(公告|通告|通知|公\s*告|函)$"),
         ("decision", r"(决定|决议)$"),
         ("list", r"(名单|议程|责任分解)$"),
-        ("report", r"(报告|审议意见|研究意见)$"),
+        ("report", r"(报告|审议意见|研究意见|纪要)$"),
         ("plan", r"(方案|计划|规划|预案|实施意见)$"),
         ("regulation", r"(条例|规则|细则|办法|规定)([(（]试行[)）])?$"),
     ]
@@ -211,10 +211,10 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
     spans: list[_Span] = []
     for i, line in enumerate(lines):
         block = None
-        if _closes_document(texts, i):
+        if _closes_document(texts, i, line.opens_page):
             if line.opens_page:
                 block = _title_block(texts, i)
-            elif _ORG_LINE.search(texts[i]) and len(texts[i]) <= 24:
+            elif _ORG_LINE.search(texts[i]) and len(texts[i]) <= 24 and _plain_name(texts[i]):
                 block = _title_block(texts, i)  # a report or list that starts inside a page
                 follower = texts[i + len(block)] if block and i + len(block) < len(texts) else ""
                 block = block if block and _follows_title(follower) else None
@@ -225,7 +225,7 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
                 issuer, block = block[0], block[1:]
             spans.append(_Span(i, block, issuer))
             spans[-1].header = header
-        elif _starts_regulation(texts, i) and (not spans or spans[-1].start != i):
+        elif _starts_regulation(texts, i) and (not spans or spans[-1].start + spans[-1].header <= i):
             above = i - 1 if i and re.search(r"(人民代表大会|委员会|会议|人民政府)$", texts[i - 1]) else i
             if spans and spans[-1].start >= above:
                 above = i
@@ -236,12 +236,20 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
     return sorted(merged, key=lambda s: s.start)
 
 
-def _closes_document(texts: list[str], i: int) -> bool:
-    """Can a document end just above line i (file start, a full stop, a signature date)?"""
+def _closes_document(texts: list[str], i: int, at_page: bool = False) -> bool:
+    """Can a document end just above line i: file start, a full stop, a signature date,
+    or, at a page start, a short list item (an agenda ends without a full stop)?"""
     if i == 0:
         return True
     previous = texts[i - 1]
-    return ends_sentence(previous) or bool(re.fullmatch(r"\S{4,14}日", _nfkc(previous).replace(" ", "")))
+    if ends_sentence(previous) or re.fullmatch(r"\S{4,14}日", _nfkc(previous).replace(" ", "")):
+        return True
+    return at_page and starts_block(previous) and len(previous) <= 24
+
+
+def _plain_name(text: str) -> bool:
+    """An issuer line: a name, with no digits or sentence punctuation in it."""
+    return not re.search(r"[0-9０-９,，.。;；:：]", text)
 
 
 def _follows_title(text: str) -> bool:
@@ -262,6 +270,8 @@ def _title_block(texts: list[str], i: int) -> list[str] | None:
             or (block and (ARTICLE_RE.match(text) or CHAPTER_RE.match(text)))
             or (block and _complete_title(block))
             or (not block and starts_block(text))
+            or DATE_RE.search(_nfkc(text))
+            or re.search(r"[。；;]|[\u4e00-\u9fff][.,][\u4e00-\u9fff]", text)
         ):
             break
         block.append(text)

@@ -3,7 +3,8 @@
 ``Pipeline.load`` reads the index folder with every check (format, embedder,
 checksums, and the corpus hash when a corpus folder is given), and keeps passages,
 documents, vectors and BM25 in memory. ``ask`` is the single code path behind
-``ragqa ask``, the UI and the evaluation harness.
+``ragqa ask``, the UI and the evaluation harness: the offline answerer always, and the
+language-model answerer (``rag.llm``) on top when RAGQA_LLM_* configure one.
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ def clean_question(question: str) -> str:
 
 class Pipeline:
     def __init__(self, index_dir: Path, manifest, passages, documents, vectors, lexical,
-                 embedder):
+                 embedder, llm=None):
         from rag.answer import SupportModel
 
         self.index_dir = index_dir
+        self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
         self.manifest = manifest
         self.passages: tuple[Passage, ...] = passages
         self.documents: tuple[Document, ...] = documents
@@ -67,12 +69,14 @@ class Pipeline:
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
-             embedder=None, verify: bool = True) -> Pipeline:
+             embedder=None, verify: bool = True, llm="env") -> Pipeline:
         import faiss
 
         from rag.embed import load_embedder
         from rag.lexical import LexicalIndex
+        from rag.llm import LLMConfig
 
+        llm = LLMConfig.from_env() if llm == "env" else llm
         index_dir = Path(index_dir or DEFAULT_INDEX_DIR)
         manifest = read_manifest(index_dir)
         embedder = embedder or load_embedder()
@@ -106,7 +110,7 @@ class Pipeline:
                 f"{len(passages)} passages; {REBUILD_HINT}"
             )
         return cls(index_dir, manifest, passages, read_documents(index_dir), vectors, lexical,
-                   embedder)
+                   embedder, llm)
 
     # ------------------------------------------------------------ lookup
 
@@ -149,9 +153,14 @@ class Pipeline:
             doc_id: str | None = None, doc_type: str | None = None,
             history: Sequence[str] = ()) -> Answer:
         from rag.answer import answer_offline
+        from rag.llm import answer_with_llm
 
         question = clean_question(question)
         filters = Filters((doc_id,) if doc_id else (), doc_type)
         ref = self.resolve(question, history)
         hits = self.retriever.search(question, k, retriever, filters, ref)
-        return answer_offline(question, hits, ref, self.support)
+        offline = answer_offline(question, hits, ref, self.support)
+        # the offline answerer decides refusals, and a clause lookup quotes the whole article
+        if self.llm is None or offline.refused or any(h.source == "clause" for h in hits):
+            return offline
+        return answer_with_llm(question, hits, self.llm, lambda: offline)

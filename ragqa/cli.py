@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="only the first N items")
     p.add_argument("--check-gold", metavar="FILE", default=None,
                    help="verify a gold file against the corpus and stop")
+    p.add_argument("--calibrate", action="store_true",
+                   help="print the refusal trade-off per threshold on --gold and stop")
     return parser
 
 
@@ -201,14 +203,30 @@ def _auth():
 def cmd_eval(args) -> int:
     if args.check_gold:
         return _check_gold(args)
+    if args.calibrate:
+        return _calibrate(args)
     from eval.harness import run_eval
 
     configs = (args.compare or args.retriever).split(",")
     pipeline = _load(args)
-    result = run_eval(args.gold, args.out, configs, pipeline, args.corpus, limit=args.limit)
+    cache = Path(args.index).parent / "cache" / "baseline"
+    result = run_eval(args.gold, args.out, configs, pipeline, args.corpus, limit=args.limit,
+                      cache_dir=cache)
     print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True)[:4000])
     print(f"wrote {args.out}/metrics.json, per_question.jsonl, report.md and plots",
           file=sys.stderr)
+    return 0
+
+
+def _calibrate(args) -> int:
+    from eval.calibrate import markdown, supports_for, sweep
+    from eval.gold import load_gold
+    from rag.answer import REFUSAL_THRESHOLD
+
+    items = load_gold(args.gold)[: args.limit]
+    supports = supports_for(items, _load(args), args.retriever)
+    thresholds = [round(0.05 * i, 2) for i in range(2, 17)]
+    print(markdown(sweep(supports, thresholds), REFUSAL_THRESHOLD))
     return 0
 
 
