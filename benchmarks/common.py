@@ -36,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
     """Linear-interpolated percentile (numpy's default), without numpy.
 
     >>> percentile([1, 2, 3, 4], 50), percentile([1, 2, 3, 4], 95), percentile([7], 95)
-    (2.5, 3.85, 7)
+    (2.5, 3.85, 7.0)
     """
     ordered = sorted(values)
     if not ordered:

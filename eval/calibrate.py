@@ -1,8 +1,8 @@
 """Calibrate the refusal threshold: refusal accuracy against false refusals, per threshold.
 
-For every gold item the offline answerer's ``basis_support`` is computed once (the
-IDF-weighted coverage of the question by the best retrieved passage); a threshold t
-refuses every item whose support is below t. Sweeping t gives the trade-off between
+For every gold item the offline answerer's ``Basis.adequacy`` is computed once (term
+coverage, dense similarity and unknown terms of the best retrieved passages); a
+threshold t refuses every item whose adequacy is below t. Sweeping t gives the trade-off between
 refusing unanswerable items and wrongly refusing answerable ones. Clause lookups
 never refuse, so their items are left out of the false-refusal count only if they
 hit the clause path.
@@ -46,15 +46,13 @@ def sweep(supports: list[tuple[GoldItem, float]], thresholds: list[float]) -> li
 
 
 def supports_for(items: list[GoldItem], pipeline, retriever: str = "hybrid"):
-    """(item, support) for every item, clause lookups counted as full support."""
-    from rag.answer import basis_support
-
+    """(item, adequacy) for every item; a clause lookup never refuses (adequacy 9)."""
     out = []
     for item in items:
         ref = pipeline.resolve(item.question)
         hits = pipeline.retriever.search(item.question, 10, retriever, ref=ref)
-        clause = any(h.source == "clause" for h in hits)
-        out.append((item, 1.0 if clause else basis_support(item.question, hits, pipeline.support)))
+        basis = pipeline.basis(item.question, hits)
+        out.append((item, 9.0 if basis is None else basis.adequacy))
     return out
 
 

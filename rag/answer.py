@@ -6,10 +6,14 @@ cited passages that answer the question, verbatim, each followed by its marker [
 A clause reference gets the whole article. When retrieval gives no adequate basis,
 the answer says so, cites nothing and lists the closest passages as possibly related.
 
-Adequacy is ``support``: the IDF-weighted share of the question's terms that the best
-passages contain. Terms that occur nowhere in the corpus weigh most, which is what
-separates an unanswerable question from a plainly worded answerable one. The
-threshold is calibrated on the gold set (README, Evaluation).
+Adequacy (``Basis.adequacy``) combines four measurements of the best passages:
+``support``, the IDF-weighted share of the question's terms they contain; the dense
+``similarity`` of the question to them; the share of the question's terms that
+occur nowhere in the corpus; and ``agreement``, how many passages the dense and the
+lexical retriever both put in their top five. Unanswerable questions are about things
+the gazettes never mention, so the two retrievers grasp at different straws; plainly
+worded answerable ones use lay words too, but both retrievers find their article. The weights and threshold are calibrated on the gold set
+(``ragqa eval --calibrate``; README, Evaluation).
 
 Left out: paraphrase and synthesis (that is the language-model answerer's job).
 """
@@ -18,12 +22,15 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
-from rag.clause import ClauseRef
 from rag.lexical import tokenize
 from rag.types import Answer, Citation, Hit, Passage
 
-REFUSAL_THRESHOLD = 0.45  # support below this refuses; calibrated on eval/gold.jsonl
+REFUSAL_THRESHOLD = 0.30  # adequacy below this refuses; calibrated on eval/gold.jsonl
+SIMILARITY_WEIGHT = 10.0  # per unit of cosine above 0.9 (e5 cosines sit in 0.8-1.0)
+UNKNOWN_WEIGHT = 1.0  # per share of question terms found nowhere in the corpus
+AGREEMENT_WEIGHT = 0.3  # for dense and lexical top fives sharing 3 or more passages
 MAX_CITATIONS = 3
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 _SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
@@ -56,6 +63,11 @@ class SupportModel:
     def idf(self, token: str) -> float:
         return math.log((self.n + 1) / (self.df.get(token, 0) + 0.5))
 
+    def unknown_share(self, question: str) -> float:
+        """Share of the question's terms that occur in no passage."""
+        tokens = set(tokenize(question))
+        return sum(t not in self.df for t in tokens) / len(tokens) if tokens else 1.0
+
     def support(self, question: str, texts: list[str]) -> float:
         """IDF-weighted share of the question's terms found in the texts (0..1)."""
         tokens = sorted(set(tokenize(question)))
@@ -73,24 +85,46 @@ def passage_label(p: Passage) -> str:
     return f"《{p.doc_title}》{where}"
 
 
-def answer_offline(question: str, hits: list[Hit], ref: ClauseRef, support: SupportModel,
+@dataclass(frozen=True)
+class Basis:
+    """What the refusal decision looks at, for the top passages of one question."""
+
+    support: float  # best IDF-weighted term coverage (0..1)
+    similarity: float  # best dense cosine between question and passage
+    unknown_share: float  # share of question terms that occur nowhere in the corpus
+    agreement: float  # passages in both the dense and the lexical top 5, over 3, capped at 1
+
+    @property
+    def adequacy(self) -> float:
+        """One number: refuse below REFUSAL_THRESHOLD.
+
+        >>> round(Basis(0.5, 0.92, 0.25, 2 / 3).adequacy, 3)  # 0.5 + 0.2 - 0.25 + 0.2
+        0.65
+        """
+        return (self.support + SIMILARITY_WEIGHT * (self.similarity - 0.9)
+                - UNKNOWN_WEIGHT * self.unknown_share + AGREEMENT_WEIGHT * self.agreement)
+
+
+def measure_basis(question: str, hits: list[Hit], support: SupportModel,
+                  similarities: list[float], shared_top5: int, depth: int = 3) -> Basis:
+    """The Basis of the top ``depth`` hits; ``similarities`` are their dense cosines."""
+    covered = [support.support(question, [h.passage.doc_title + h.passage.text])
+               for h in hits[:depth]]
+    return Basis(max(covered, default=0.0), max(similarities[:depth], default=0.0),
+                 support.unknown_share(question), min(shared_top5, 3) / 3)
+
+
+def answer_offline(question: str, hits: list[Hit], basis: Basis | None, support: SupportModel,
                    threshold: float = REFUSAL_THRESHOLD) -> Answer:
+    """The cited answer; ``basis`` None means the hits came from a clause lookup."""
     if not hits:
         return refusal(question, hits)
     clause = [h for h in hits if h.source == "clause"]
     if clause:
         return _clause_answer(question, hits, clause)
-    if basis_support(question, hits, support) < threshold:
+    if basis is None or basis.adequacy < threshold:
         return refusal(question, hits)
     return _extractive_answer(question, hits, support)
-
-
-def basis_support(question: str, hits: list[Hit], support: SupportModel, depth: int = 3) -> float:
-    """How well the best of the top passages covers the question: what refusal looks at."""
-    return max(
-        (support.support(question, [h.passage.doc_title + h.passage.text]) for h in hits[:depth]),
-        default=0.0,
-    )
 
 
 def refusal(question: str, hits: list[Hit]) -> Answer:
@@ -130,7 +164,7 @@ def _extractive_answer(question: str, hits: list[Hit], support: SupportModel) ->
         s = support.support(question, [p.doc_title + p.text])
         if top_support is None:
             top_support = s
-        elif s < 0.75 * top_support or len(citations) >= 2:
+        elif s < 0.6 * top_support:
             break
         quote = _best_sentences(p.text, tokens, support)
         n = len(citations) + 1

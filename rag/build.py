@@ -7,11 +7,20 @@ FAISS, BM25, write (to a temporary folder swapped in whole).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rag.index import Manifest, build_faiss, choose_faiss_index, read_manifest, write_index
+from rag.errors import RagError
+from rag.index import (
+    Manifest,
+    build_faiss,
+    choose_faiss_index,
+    passage_lines,
+    read_manifest,
+    write_index,
+)
 from rag.ingest import Ingested, ingest
 from rag.passages import ChunkingParams
 from rag.types import Passage
@@ -85,7 +94,8 @@ def build_index(
         lexical_tokenizer=tokenizer,
         faiss_index=kind,
     )
-    if not force and _up_to_date(index_dir, fields):
+    passages_sha256 = hashlib.sha256(passage_lines(ingested.passages)).hexdigest()
+    if not force and _up_to_date(index_dir, fields, passages_sha256):
         return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages), 0,
                            len(ingested.passages), seconds, skipped, up_to_date=True,
                            faiss_index=kind)
@@ -107,10 +117,11 @@ def build_index(
                        stats.misses, stats.hits, seconds, skipped, faiss_index=kind)
 
 
-def _up_to_date(index_dir: Path, fields: dict) -> bool:
+def _up_to_date(index_dir: Path, fields: dict, passages_sha256: str) -> bool:
+    """Same corpus, settings and passages (the splitting code may have changed)."""
     try:
         manifest: Manifest = read_manifest(index_dir)
-    except Exception:
+    except RagError:
         return False
     current = {k: getattr(manifest, k) for k in fields}
-    return current == fields
+    return current == fields and manifest.checksums.get("passages.jsonl") == passages_sha256

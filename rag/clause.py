@@ -43,13 +43,22 @@ def parse_article_no(question: str) -> int | None:
     return chinese_to_int(m.group(1)) if m else None
 
 
+_ABBREVIATIONS = (("人大常委会", "人民代表大会常务委员会"), ("常委会", "常务委员会"),
+                  ("人大", "人民代表大会"))
+
+
 def _core(title: str) -> str:
-    """A title without the province prefix or a trial marker, normalized.
+    """A title without the province prefix or a trial marker, abbreviations spelt out.
 
     >>> _core("山西省节约能源条例"), _core("住宅物业服务质量星级评价管理办法(试行)")
     ('节约能源条例', '住宅物业服务质量星级评价管理办法')
+    >>> _core("省人大常委会议事规则")
+    '人民代表大会常务委员会议事规则'
     """
     text = search_text(title)
+    for short, full in _ABBREVIATIONS:
+        if full not in text:
+            text = text.replace(short, full)
     text = re.sub(r"[(（]试行[)）]$", "", text)
     for prefix in _PREFIXES:
         if text.startswith(prefix) and len(text) > len(prefix) + 3:

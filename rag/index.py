@@ -79,6 +79,11 @@ def document_record(document: Document) -> dict:
     return record
 
 
+def passage_lines(passages: tuple[Passage, ...]) -> bytes:
+    """passages.jsonl exactly as written: its sha256 says whether passages changed."""
+    return "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in passages).encode()
+
+
 def write_index(
     target: Path,
     manifest_fields: dict,
@@ -96,9 +101,7 @@ def write_index(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        with (staging / "passages.jsonl").open("w", encoding="utf-8") as out:
-            for p in passages:
-                out.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
+        (staging / "passages.jsonl").write_bytes(passage_lines(passages))
         with (staging / "documents.jsonl").open("w", encoding="utf-8") as out:
             for d in documents:
                 out.write(json.dumps(document_record(d), ensure_ascii=False) + "\n")

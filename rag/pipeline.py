@@ -141,6 +141,17 @@ class Pipeline:
                 return ClauseRef(ref.article_no, previous.doc_ids, previous.mention)
         return ref
 
+    def basis(self, question: str, hits: list[Hit]):
+        """The measurements the refusal decision rests on (None for a clause lookup)."""
+        from rag.answer import measure_basis
+
+        if not hits or any(h.source == "clause" for h in hits):
+            return None
+        query = self.retriever.query_vector(question)
+        similarities = [float(self.retriever.vector_of(h.passage.id) @ query) for h in hits[:3]]
+        return measure_basis(question, hits, self.support, similarities,
+                             self.retriever.agreement(question))
+
     def search(self, question: str, k: int = 10, retriever: str = "hybrid",
                doc_id: str | None = None, doc_type: str | None = None,
                history: Sequence[str] = ()) -> list[Hit]:
@@ -159,7 +170,7 @@ class Pipeline:
         filters = Filters((doc_id,) if doc_id else (), doc_type)
         ref = self.resolve(question, history)
         hits = self.retriever.search(question, k, retriever, filters, ref)
-        offline = answer_offline(question, hits, ref, self.support)
+        offline = answer_offline(question, hits, self.basis(question, hits), self.support)
         # the offline answerer decides refusals, and a clause lookup quotes the whole article
         if self.llm is None or offline.refused or any(h.source == "clause" for h in hits):
             return offline

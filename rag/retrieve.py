@@ -66,6 +66,8 @@ class Retriever:
         self.lexical = lexical
         self.embedder = embedder
         self.titles = TitleResolver(documents)
+        self._query_cache: dict[str, np.ndarray] = {}
+        self._row_of_id = {p.id: row for row, p in enumerate(passages)}
         self._doc_of_row = np.array([p.doc_id for p in passages])
         self._type_of_row = np.array([p.doc_type for p in passages])
         self._by_article: dict[tuple[str, int], list[int]] = {}
@@ -121,14 +123,33 @@ class Retriever:
                   if (d, ref.article_no) in self._by_article]
         groups = [g for g in groups if mask is None or mask[g[0]]]
         if len(groups) > 1:
-            query = self.embedder.embed_query(question)
+            query = self.query_vector(question)
+
             def similarity(group):
                 return -max(float(self._vector(r) @ query) for r in group)
             groups.sort(key=lambda g: (similarity(g), self.passages[g[0]].id))
         return [row for group in groups for row in group]
 
+    def agreement(self, question: str, depth: int = 5) -> int:
+        """How many passages the dense and the lexical top ``depth`` share."""
+        dense = {r for r, _ in self._dense(question, None, depth)}
+        return len(dense & {r for r, _ in self._bm25(question, None, depth)})
+
     def _vector(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(int(row))
+
+    def vector_of(self, passage_id: str) -> np.ndarray:
+        return self._vector(self._row_of_id[passage_id])
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding, computed once for the last few questions."""
+        cached = self._query_cache.get(question)
+        if cached is None:
+            cached = self.embedder.embed_query(question)
+            if len(self._query_cache) >= 64:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[question] = cached
+        return cached
 
     def _ranked(self, question: str, retriever: str, mask, k: int) -> list[tuple[int, float]]:
         depth = max(k, CANDIDATES)
@@ -146,7 +167,7 @@ class Retriever:
     def _dense(self, question: str, mask, k: int) -> list[tuple[int, float]]:
         import faiss
 
-        query = self.embedder.embed_query(question).reshape(1, -1).astype(np.float32)
+        query = self.query_vector(question).reshape(1, -1).astype(np.float32)
         params = None
         if mask is not None:
             allowed = np.flatnonzero(mask).astype(np.int64)

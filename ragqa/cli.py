@@ -225,7 +225,7 @@ def _calibrate(args) -> int:
 
     items = load_gold(args.gold)[: args.limit]
     supports = supports_for(items, _load(args), args.retriever)
-    thresholds = [round(0.05 * i, 2) for i in range(2, 17)]
+    thresholds = [round(0.02 * i, 2) for i in range(5, 26)]
     print(markdown(sweep(supports, thresholds), REFUSAL_THRESHOLD))
     return 0
 

@@ -16,8 +16,8 @@ def cited(answer):
 def test_citizen_question_cites_the_article_and_quotes_it(pipeline):
     answer = pipeline.ask("网吧能让未成年人进去吗？")
     assert not answer.refused
-    assert ("山西省未成年人保护条例", "第五十条") in cited(answer)
-    assert answer.text.startswith("根据《山西省未成年人保护条例》第五十条")
+    assert ("山西省未成年人保护条例", "第二十九条") in cited(answer)
+    assert answer.text.startswith("根据《山西省未成年人保护条例》第二十九条")
     assert "[1]" in answer.text
 
 

@@ -24,7 +24,7 @@ def test_oversize_question_names_the_limit(pipeline):
 
 def test_control_characters_are_dropped(pipeline):
     answer = pipeline.ask("网吧\x00能让\x1b[31m未成年人\x07进去吗？")
-    assert ("山西省未成年人保护条例", "第五十条") in [
+    assert ("山西省未成年人保护条例", "第二十九条") in [
         (c.doc_title, c.article) for c in answer.citations]
 
 

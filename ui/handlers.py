@@ -22,7 +22,7 @@ from ui.errors import user_message
 RETRIEVERS = ("hybrid", "dense", "bm25")
 DEFAULT_K = 8
 MAX_K = 20
-MAX_QUESTION_CHARS = 500
+MAX_QUESTION_CHARS = 500  # the question box's limit (the library has its own)
 HISTORY_LIMIT = 6  # earlier questions passed to the pipeline for follow-ups
 STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
 STREAM_DELAY_S = 0.02
@@ -67,10 +67,6 @@ class Handlers:
         question = (question or "").strip()
         if not question:
             raise QueryError("问题为空")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise QueryError(
-                f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内"
-            )
         history = tuple(h for h in history if h)[-HISTORY_LIMIT:]
         return self.pipeline.ask(question, history=history, **options)
 
@@ -130,7 +126,7 @@ class Handlers:
                 messages,
                 render.citations_html(None, self.catalogue.passage),
                 gr.update(choices=[], value=None),
-                "",
+                question,  # give the question back so it can be corrected
                 messages,
                 questions,
             )
@@ -146,9 +142,9 @@ class Handlers:
         messages.append({"role": "assistant", "content": final})
         questions.append(question)
         choices = [(render.citation_label(c), c.passage_id) for c in answer.citations]
-        choices += (
-            [] if choices else [(h.passage.citation_label, h.passage.id) for h in answer.related]
-        )
+        if not choices:  # a refusal: offer the possibly related passages instead
+            related = {h.passage.id: h.passage.citation_label for h in answer.related}
+            choices = [(label, pid) for pid, label in related.items()]
         dropdown = gr.update(choices=choices, value=choices[0][1] if choices else None)
         yield (messages, panel, dropdown, "", messages, questions)
 
@@ -166,13 +162,15 @@ class Handlers:
 
     def initial_view(self) -> tuple[str | None, list, str | None, str, str]:
         """(doc id, passage choices, passage id, doc info, view) for the first document."""
-        choices = self.catalogue.document_choices()
-        if not choices:
+        documents = list(self.catalogue.documents.values())
+        if not documents:
             return None, [], None, "", render.message_html("索引中没有文件。")
+        # Open on the first regulation (articles to read) rather than a one-line notice.
+        first = next((d for d in documents if d.doc_type == "regulation"), documents[0])
         try:
-            here = self.catalogue.locate(None, choices[0][1])
+            here = self.catalogue.locate(None, first.id)
         except Exception as exc:  # noqa: BLE001
-            return choices[0][1], [], None, "", render.message_html(user_message(exc, "browse"))
+            return first.id, [], None, "", render.message_html(user_message(exc, "browse"))
         return (
             here.document.id,
             self.catalogue.passage_choices(here.document.id),

@@ -1,0 +1,117 @@
+"""Run the benchmarks and write benchmarks/results/ (results.json, results.md, NAME.json).
+
+    python -m benchmarks.run                          # everything, scale 10^4, 10^5, 10^6
+    python -m benchmarks.run --quick                  # shorter runs, scale 10^4 and 10^5
+    python -m benchmarks.run --only latency startup   # some of them
+    python -m benchmarks.run --only scale --scale 1000000
+
+Each benchmark writes its own JSON file; results.json and results.md are rebuilt from
+all of them after each one, so a partial run updates only what it measured. A
+benchmark that fails is recorded as failed and the others go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+import traceback
+
+from benchmarks import report
+from benchmarks.common import RESULTS, TMP, Result, log, write_json
+
+NAMES = ("build", "latency", "throughput", "memory", "startup", "scale")
+FULL_SCALE = (10_000, 100_000, 1_000_000)
+QUICK_SCALE = (10_000, 100_000)
+
+
+def parse_scale(text: str) -> list[int]:
+    """Sizes from "10000,100000" or "1e4,1e5".
+
+    >>> parse_scale("10000, 1e5")
+    [10000, 100000]
+    """
+    return [int(float(part)) for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--only", nargs="+", choices=NAMES, metavar="NAME",
+                        help=f"benchmarks to run: {', '.join(NAMES)} (default: all)")
+    parser.add_argument("--scale", type=parse_scale, default=None,
+                        help="synthetic corpus sizes, comma-separated (default 10000,100000,"
+                             "1000000; with --quick 10000,100000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer repetitions and questions, scale 10^4 and 10^5 only")
+    return parser
+
+
+def command(names: list[str], quick: bool, scale: list[int] | None = None) -> str:
+    parts = ["python", "-m", "benchmarks.run", "--only", *names]
+    if scale:
+        parts += ["--scale", ",".join(str(n) for n in scale)]
+    if quick:
+        parts.append("--quick")
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def run_one(name: str, quick: bool, scales: list[int]) -> dict:
+    cmd = command([name], quick)
+    if name == "build":
+        from benchmarks.bench_build import run
+
+        result = run(cmd, quick)
+    elif name == "latency":
+        from benchmarks.bench_query import run_latency
+
+        result = run_latency(cmd, quick)
+    elif name == "throughput":
+        from benchmarks.bench_query import run_throughput
+
+        result = run_throughput(cmd, quick)
+    elif name == "memory":
+        from benchmarks.bench_memory import run
+
+        result = run(cmd, quick)
+    elif name == "startup":
+        from benchmarks.bench_startup import run
+
+        result = run(cmd, quick)
+    else:
+        from benchmarks.bench_scale import run
+
+        def command_for(n):
+            return command(["scale"], False, [n] if n else scales)
+
+        result = run(command_for, scales, quick)
+    return result.to_json()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    names = args.only or list(NAMES)
+    scales = args.scale or list(QUICK_SCALE if args.quick else FULL_SCALE)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    TMP.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    failed = []
+    for name in names:
+        log(f"--- {name}")
+        try:
+            record = run_one(name, args.quick, scales)
+        except Exception as exc:  # noqa: BLE001 - record the failure, run the others
+            traceback.print_exc()
+            failed.append(name)
+            record = Result(name, command([name], args.quick)).to_json()
+            record["details"]["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        write_json(RESULTS / f"{name}.json", record)
+        json_path, md_path = report.write_all()
+        log(f"{name} done in {record['seconds']} s; wrote {md_path}")
+    log(f"all done in {time.perf_counter() - started:.0f} s"
+        + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Start and stop a ``ragqa serve`` process, and reach its ``/ask`` API with gradio_client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from benchmarks.common import INDEX, PYTHON, ROOT, TMP, port_open
+
+API_NAME = "/ask"  # ui.app: gr.api(handlers.api_ask, api_name="ask")
+
+
+def serve_command() -> list[str]:
+    """``ragqa serve`` as installed in this environment (the console script), else ``-m``."""
+    script = Path(PYTHON).with_name("ragqa")
+    return [str(script), "serve"] if script.exists() else [PYTHON, "-m", "ragqa", "serve"]
+
+
+def start(port: int, index: Path = INDEX, log_name: str = "serve.log") -> subprocess.Popen:
+    """Launch ``ragqa serve`` on 127.0.0.1:port (RAGQA_PORT, RAGQA_INDEX) in its own group."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "RAGQA_PORT": str(port),
+        "RAGQA_INDEX": str(index),
+        "RAGQA_HOST": "127.0.0.1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    log = (TMP / log_name).open("w", encoding="utf-8")
+    return subprocess.Popen(serve_command(), cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server this module started (its own process group only)."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_port(process: subprocess.Popen, port: int, timeout_s: float) -> float:
+    """Seconds until the port accepts connections; raises if the server died or timed out."""
+    started = time.perf_counter()
+    while not port_open(port):
+        if process.poll() is not None:
+            raise RuntimeError(f"ragqa serve exited with code {process.returncode}; "
+                               f"see {TMP / 'serve.log'}")
+        if time.perf_counter() - started > timeout_s:
+            raise TimeoutError(f"ragqa serve did not open port {port} in {timeout_s:.0f}s")
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+def client(url: str, timeout_s: float = 30.0):
+    """A gradio_client Client for ``url``, retrying while the app finishes starting."""
+    from gradio_client import Client
+
+    started = time.perf_counter()
+    while True:
+        try:
+            return Client(url, verbose=False)
+        except Exception:
+            if time.perf_counter() - started > timeout_s:
+                raise
+            time.sleep(0.05)
+
+
+def ask(api, question: str) -> dict:
+    answer = api.predict(question, api_name=API_NAME)
+    if not isinstance(answer, dict):
+        raise RuntimeError(f"/ask returned {type(answer).__name__}, expected a dict")
+    return answer
+
+
+def available() -> str | None:
+    """None when the UI and gradio_client import; else why not."""
+    if shutil.which(serve_command()[0]) is None and not Path(serve_command()[0]).exists():
+        return "ragqa is not installed"
+    try:
+        import gradio_client  # noqa: F401
+
+        import ui.app  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - any import failure means: no UI
+        return f"{type(exc).__name__}: {exc}"
+    return None
