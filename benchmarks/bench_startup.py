@@ -7,10 +7,22 @@ listens), and first answer (connect + one ``/ask`` call done), medians over the 
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from benchmarks import server
-from benchmarks.common import INDEX, Result, free_port, load_average, log, median, wait_for_index
+from benchmarks.common import (
+    INDEX,
+    Result,
+    emit,
+    free_port,
+    load_average,
+    log,
+    median,
+    run_json,
+    timed,
+    wait_for_index,
+)
 
 READY_AIM_S = 5.0
 QUESTION = "网吧能让未成年人进去吗？"
@@ -51,6 +63,41 @@ def run(command: str, quick: bool = False) -> Result:
                   f"median of {len(runs)}: {[r['port_open_s'] for r in runs]}")
     result.figure("ragqa serve: launch to first answer", first_s, "s",
                   f"median of {len(runs)}: {[r['first_answer_s'] for r in runs]}")
+    parts = run_json("benchmarks.bench_startup", ["--worker"], 300)
+    result.details["parts"] = parts
+    for part, seconds in parts["seconds"].items():
+        result.figure(f"start-up part: {part}", round(seconds, 2), "s",
+                      "one fresh process, in the order ragqa serve does them",
+                      load=parts["load"])
     result.aim("serving ready within 5 s of start (first answer)", f"<= {READY_AIM_S:.0f} s",
                f"{first_s} s", first_s <= READY_AIM_S)
     return result
+
+
+def worker() -> dict:
+    """The parts of a start, timed in one fresh process in the order ``ragqa serve`` runs."""
+    load = load_average()
+    seconds = {}
+    started = time.perf_counter()
+    import rag.pipeline  # noqa: F401
+
+    seconds["import rag"] = time.perf_counter() - started
+    seconds["import gradio + ui.app"], _ = timed(__import__, "ui.app")
+    from rag.pipeline import Pipeline
+    from ui.app import build_app
+
+    seconds["Pipeline.load"], pipeline = timed(Pipeline.load, INDEX)
+    seconds["ui.app.build_app"], _ = timed(build_app, pipeline)
+    seconds["first Pipeline.ask"], _ = timed(pipeline.ask, QUESTION)
+    return {"load": load, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", action="store_true")
+    if parser.parse_args().worker:
+        emit(worker())
+
+
+if __name__ == "__main__":
+    main()

@@ -49,9 +49,8 @@ def supports_for(items: list[GoldItem], pipeline, retriever: str = "hybrid"):
     """(item, adequacy) for every item; a clause lookup never refuses (adequacy 9)."""
     out = []
     for item in items:
-        ref = pipeline.resolve(item.question)
-        hits = pipeline.retriever.search(item.question, 10, retriever, ref=ref)
-        basis = pipeline.basis(item.question, hits)
+        query, hits = pipeline.retrieve(item.question, 10, retriever)
+        basis = pipeline.basis(query, hits)
         out.append((item, 9.0 if basis is None else basis.adequacy))
     return out
 

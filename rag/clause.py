@@ -20,7 +20,6 @@ from rag.types import Document
 
 _ARTICLE_REF = re.compile(rf"第\s*([{CHINESE_NUMERAL_CHARS}0-9]+)\s*条")
 _RULES_MENTION = re.compile(r"([\u4e00-\u9fff“”、\"]{2,40}?(?:条例|办法|细则|规则|规定))")
-_ABOUT_DRAFTS = re.compile(r"说明|审议|草案|报告|修订情况|修改")
 _PREFIXES = ("山西省", "省")
 
 
@@ -29,6 +28,7 @@ class ClauseRef:
     article_no: int | None  # the article the question names, if any
     doc_ids: tuple[str, ...]  # the documents it names, best first (may be several)
     mention: str | None  # the words that named them
+    related_ids: tuple[str, ...] = ()  # documents that issue, explain or quote them
 
 
 def parse_article_no(question: str) -> int | None:
@@ -80,11 +80,17 @@ def _longest_common_run(a: str, b: str) -> int:
 
 
 class TitleResolver:
-    """Resolves the document titles that a question mentions."""
+    """Resolves the document titles that a question mentions.
 
-    def __init__(self, documents: tuple[Document, ...]):
+    ``quoting`` maps a document id to the ids of documents whose passages quote its
+    title in 《》 (the 公告 that promulgates a regulation, a report on it).
+    """
+
+    def __init__(self, documents: tuple[Document, ...],
+                 quoting: dict[str, tuple[str, ...]] | None = None):
         self.documents = documents
         self._regulations = [d for d in documents if d.doc_type == "regulation"]
+        self._quoting = quoting or {}
 
     def resolve(self, question: str) -> ClauseRef:
         article_no = parse_article_no(question)
@@ -93,14 +99,14 @@ class TitleResolver:
         for mention in quoted + self._mentions(text):
             docs = self._match(mention)
             if docs:
-                if _ABOUT_DRAFTS.search(text) and article_no is None:
-                    docs = self._with_drafts(docs)
-                return ClauseRef(article_no, tuple(d.id for d in docs), mention)
+                return ClauseRef(article_no, tuple(d.id for d in docs), mention,
+                                 self._related(docs))
         exact = [d for d in self.documents if len(d.title) >= 6 and search_text(d.title) in text]
         if exact:
             longest = max(len(d.title) for d in exact)
             best = [d for d in exact if len(d.title) == longest]
-            return ClauseRef(article_no, tuple(d.id for d in best), best[0].title)
+            return ClauseRef(article_no, tuple(d.id for d in best), best[0].title,
+                             self._related(best))
         return ClauseRef(article_no, (), None)
 
     def _mentions(self, text: str) -> list[str]:
@@ -130,8 +136,12 @@ class TitleResolver:
         best = scored and min(scored)[0]
         return [d for run, _, d in sorted(scored) if run == best]
 
-    def _with_drafts(self, docs: list[Document]) -> list[Document]:
-        """Also the 说明 and reports that discuss these regulations."""
+    def _related(self, docs: list[Document]) -> tuple[str, ...]:
+        """Documents that issue, explain or quote these: the notice that issues them, their
+        说明 and 审议报告 (by title), the 公告 that promulgates them (by quotation)."""
         cores = [_core(d.title) for d in docs]
-        related = [d for d in self.documents if any(c in search_text(d.title) for c in cores)]
-        return docs + [d for d in related if d not in docs]
+        named = {d.id for d in docs}
+        related = {d.id for d in self.documents if any(c in _core(d.title) for c in cores)}
+        for d in docs:
+            related.update(self._quoting.get(d.id, ()))
+        return tuple(sorted(related - named))

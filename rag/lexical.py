@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.clean import search_text
 
-TOKENIZERS = ("jieba", "bigram")
+TOKENIZERS = ("jieba", "bigram", "mixed")
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
 # function words that only add noise to BM25 (的, 了, 是 …) and question words
 STOPWORDS = frozenset(
@@ -47,9 +47,11 @@ def tokenize(text: str, method: str = "jieba") -> list[str]:
     ['pm', 'm2', '2.', '.5', '5超', '超标']
     """
     normalized = search_text(text)
+    if method == "mixed":  # words and character bigrams together
+        return tokenize(text, "jieba") + tokenize(text, "bigram")
     if method == "bigram":
         compact = re.sub(r"[^\w.\u3400-\u9fff]", "", normalized)
-        return [compact[i : i + 2] for i in range(len(compact) - 1)] or [compact]
+        return [compact[i : i + 2] for i in range(len(compact) - 1)] or ([compact] if compact else [])
     if method != "jieba":
         raise ValueError(f"unknown tokenizer {method!r}; use one of {TOKENIZERS}")
     tokens = []
@@ -87,7 +89,7 @@ class LexicalIndex:
 
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every passage for a query (0 where the mask is False)."""
-        tokens = [t for t in tokenize(query, self.method) if t in self._vocab]
+        tokens = [t for t in tokenize(query, self.method) if t and t in self._vocab]
         n = self._bm25.scores["num_docs"]
         if not tokens:
             return np.zeros(n, dtype=np.float32)

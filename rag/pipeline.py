@@ -152,13 +152,22 @@ class Pipeline:
         return measure_basis(question, hits, self.support, similarities,
                              self.retriever.agreement(question))
 
-    def search(self, question: str, k: int = 10, retriever: str = "hybrid",
-               doc_id: str | None = None, doc_type: str | None = None,
-               history: Sequence[str] = ()) -> list[Hit]:
+    def retrieve(self, question: str, k: int = 10, retriever: str = "hybrid",
+                 doc_id: str | None = None, doc_type: str | None = None,
+                 history: Sequence[str] = ()) -> tuple[str, list[Hit]]:
+        """The search query (the question with legal terms for lay words) and its hits."""
+        from rag.glossary import expand
+
         question = clean_question(question)
         filters = Filters((doc_id,) if doc_id else (), doc_type)
         ref = self.resolve(question, history)
-        return self.retriever.search(question, k, retriever, filters, ref)
+        query = expand(question)
+        return query, self.retriever.search(query, k, retriever, filters, ref)
+
+    def search(self, question: str, k: int = 10, retriever: str = "hybrid",
+               doc_id: str | None = None, doc_type: str | None = None,
+               history: Sequence[str] = ()) -> list[Hit]:
+        return self.retrieve(question, k, retriever, doc_id, doc_type, history)[1]
 
     def ask(self, question: str, k: int = 8, retriever: str = "hybrid",
             doc_id: str | None = None, doc_type: str | None = None,
@@ -166,11 +175,9 @@ class Pipeline:
         from rag.answer import answer_offline
         from rag.llm import answer_with_llm
 
+        query, hits = self.retrieve(question, k, retriever, doc_id, doc_type, history)
         question = clean_question(question)
-        filters = Filters((doc_id,) if doc_id else (), doc_type)
-        ref = self.resolve(question, history)
-        hits = self.retriever.search(question, k, retriever, filters, ref)
-        offline = answer_offline(question, hits, self.basis(question, hits), self.support)
+        offline = answer_offline(question, hits, self.basis(query, hits), self.support, query)
         # the offline answerer decides refusals, and a clause lookup quotes the whole article
         if self.llm is None or offline.refused or any(h.source == "clause" for h in hits):
             return offline

@@ -8,7 +8,7 @@
 
 Before any of them, a question that names an article (第二十条, 节约能源条例第二十条)
 gets that exact article at rank 1, and a question that names a document is confined
-to it (``clause``). Filters restrict retrieval to one document or one type.
+to it and to the documents that issue, explain or quote it (``clause``). Filters restrict retrieval to one document or one type.
 
 Left out: query expansion and learned fusion weights.
 """
@@ -51,6 +51,17 @@ def top_rows(scores: dict[int, float], k: int, passages: tuple[Passage, ...]) ->
     return sorted(scores, key=lambda r: (-scores[r], passages[r].id))[:k]
 
 
+def _quoting(documents: tuple[Document, ...], passages: tuple[Passage, ...]):
+    """For each regulation, the other documents whose passages quote 《its title》."""
+    quoted = {f"《{d.title}》": d.id for d in documents if d.doc_type == "regulation"}
+    quoting: dict[str, set[str]] = {}
+    for p in passages:
+        for title, doc_id in quoted.items():
+            if doc_id != p.doc_id and title in p.text:
+                quoting.setdefault(doc_id, set()).add(p.doc_id)
+    return {k: tuple(sorted(v)) for k, v in quoting.items()}
+
+
 @dataclass(frozen=True)
 class Filters:
     doc_ids: tuple[str, ...] = ()
@@ -65,7 +76,7 @@ class Retriever:
         self.vectors = vectors  # a FAISS index, rows aligned with passages
         self.lexical = lexical
         self.embedder = embedder
-        self.titles = TitleResolver(documents)
+        self.titles = TitleResolver(documents, _quoting(documents, passages))
         self._query_cache: dict[str, np.ndarray] = {}
         self._row_of_id = {p.id: row for row, p in enumerate(passages)}
         self._doc_of_row = np.array([p.doc_id for p in passages])
@@ -106,7 +117,7 @@ class Retriever:
             type_mask = self._type_of_row == filters.doc_type
             mask = type_mask if mask is None else mask & type_mask
         if ref.doc_ids:
-            confined = np.isin(self._doc_of_row, ref.doc_ids)
+            confined = np.isin(self._doc_of_row, ref.doc_ids + ref.related_ids)
             narrowed = confined if mask is None else mask & confined
             if narrowed.any():  # a title the filters exclude does not empty the result
                 mask = narrowed
