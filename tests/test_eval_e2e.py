@@ -49,5 +49,7 @@ def test_quality_floor_on_the_shipped_gold_set(full_run):
     assert full_run["refusal.false_rate"] <= FLOOR["false refusals"]
 
 
-FLOOR = {"hit@5": 0.80, "citation": 0.70, "clause hit@1": 0.90, "refusal": 0.70,
-         "false refusals": 0.15}
+# measured (README, Evaluation): hit@5 0.963, citation 0.850, clause hit@1 0.921,
+# refusal 0.921, false refusals 0.075
+FLOOR = {"hit@5": 0.93, "citation": 0.80, "clause hit@1": 0.88, "refusal": 0.85,
+         "false refusals": 0.10}
