@@ -171,6 +171,8 @@ def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
         elif s < 0.6 * top_support:
             break
         quote = _best_sentences(p.text, tokens, support)
+        if p.article and quote.startswith(p.article):  # the lead already names the article
+            quote = quote[len(p.article) :].lstrip(" 　") or quote
         n = len(citations) + 1
         citations.append(_citation(n, p, quote))
         lead = "根据" if n == 1 else "另据"
