@@ -181,10 +181,12 @@ def cmd_serve(args) -> int:
         from rag.build import build_index
 
         print(build_index(args.corpus, args.index).summary(), file=sys.stderr)
+    from rag.live import LivePipeline
     from ui.app import launch
 
     auth = _auth()
-    launch(_load(args), host=args.host, port=args.port, auth=auth)
+    # a rebuild (ragqa index) while serving is picked up without a restart
+    launch(LivePipeline(args.index), host=args.host, port=args.port, auth=auth)
     return 0
 
 
