@@ -51,11 +51,12 @@ def clean_question(question: str) -> str:
 
 class Pipeline:
     def __init__(self, index_dir: Path, manifest, passages, documents, vectors, lexical,
-                 embedder, llm=None):
+                 embedder, llm=None, reranker=None):
         from rag.answer import SupportModel
 
         self.index_dir = index_dir
         self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
+        self.reranker = reranker  # a CrossEncoderReranker when RAGQA_RERANKER is set
         self.manifest = manifest
         self.passages: tuple[Passage, ...] = passages
         self.documents: tuple[Document, ...] = documents
@@ -69,14 +70,17 @@ class Pipeline:
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
-             embedder=None, verify: bool = True, llm="env") -> Pipeline:
+             embedder=None, verify: bool = True, llm="env", reranker="env") -> Pipeline:
         import faiss
 
         from rag.embed import load_embedder
         from rag.lexical import LexicalIndex
         from rag.llm import LLMConfig
 
+        from rag.rerank import load_reranker
+
         llm = LLMConfig.from_env() if llm == "env" else llm
+        reranker = load_reranker() if reranker == "env" else reranker
         index_dir = Path(index_dir or DEFAULT_INDEX_DIR)
         manifest = read_manifest(index_dir)
         embedder = embedder or load_embedder()
@@ -110,7 +114,7 @@ class Pipeline:
                 f"{len(passages)} passages; {REBUILD_HINT}"
             )
         return cls(index_dir, manifest, passages, read_documents(index_dir), vectors, lexical,
-                   embedder, llm)
+                   embedder, llm, reranker)
 
     # ------------------------------------------------------------ lookup
 
@@ -162,7 +166,10 @@ class Pipeline:
         filters = Filters((doc_id,) if doc_id else (), doc_type)
         ref = self.resolve(question, history)
         query = expand(question)
-        return query, self.retriever.search(query, k, retriever, filters, ref)
+        if self.reranker is None:
+            return query, self.retriever.search(query, k, retriever, filters, ref)
+        hits = self.retriever.search(query, max(k, self.reranker.depth), retriever, filters, ref)
+        return query, self.reranker.rerank(question, hits)[:k]
 
     def search(self, question: str, k: int = 10, retriever: str = "hybrid",
                doc_id: str | None = None, doc_type: str | None = None,
