@@ -76,7 +76,6 @@ class Pipeline:
         from rag.embed import load_embedder
         from rag.lexical import LexicalIndex
         from rag.llm import LLMConfig
-
         from rag.rerank import load_reranker
 
         llm = LLMConfig.from_env() if llm == "env" else llm
