@@ -16,6 +16,7 @@ from benchmarks.common import (
     INDEX,
     Result,
     emit,
+    load_pipeline,
     proc_status,
     run_json,
     timed,
@@ -69,13 +70,13 @@ def worker(index: Path, count: int) -> dict:
     from rag.embed import load_embedder
     from rag.index import read_manifest, read_passages, verify_checksums
     from rag.lexical import LexicalIndex, tokenize
-    from rag.pipeline import Pipeline
 
     load_s["imports"] = time.perf_counter() - started
     rss["imports"] = proc_status()
     load_s["embedder"], embedder = timed(load_embedder)
     rss["embedder"] = proc_status()
-    load_s["Pipeline.load (all of it)"], pipeline = timed(Pipeline.load, index, None, embedder)
+    load_s["Pipeline.load (all of it)"], pipeline = timed(load_pipeline, index,
+                                                          embedder=embedder)
     rss["pipeline"] = proc_status()
     questions = [g.question for g in load_gold(GOLD)][:count]
     for question in questions:

@@ -115,7 +115,8 @@ def measure_size(n: int, inputs: Path, quick: bool) -> dict:
         kind = entry["vectors"]["picked_by_choose_faiss_index"]
         tuned = _tuned_ef(entry["faiss"].get("hnsw32", {}))
         entry["tuned_efSearch"] = tuned
-        ef = sorted({tuned, 64}) if tuned else [64]
+        ef = [tuned] if tuned else [max(r["value"] for r in
+                                        entry["faiss"]["hnsw32"]["sweep"])]
         entry["serve"] = run_json("benchmarks.scale_worker",
                                   ["serve", "--n", str(n), "--kind", kind,
                                    "--ef", ",".join(map(str, ef)),
@@ -220,6 +221,14 @@ def _figures(result: Result, summary: dict) -> None:
                 f"{serve['faiss_index']}; after embedder {rss['embedder']['VmRSS']}, passages "
                 f"{rss['passages']['VmRSS']}, FAISS {rss['faiss']['VmRSS']}, BM25 "
                 f"{rss['bm25']['VmRSS']}, pipeline {rss['pipeline']['VmRSS']} MiB",
+                load=load, command=cmd)
+            fig(f"{label}: serving process load: passages / FAISS / BM25 / Pipeline()",
+                f"{serve['passages_s']:.1f} / {serve['faiss_read_s']:.1f} / "
+                f"{serve['bm25_load_s']:.1f} / {serve['pipeline_init_s']:.1f}", "s",
+                "Pipeline() with " + ", ".join(serve.get("replaced_at_load", [])) +
+                " replaced by no-ops" + (f"; the quoted-title scan alone "
+                                         f"{serve['quoting_scan_s']} s"
+                                         if "quoting_scan_s" in serve else ""),
                 load=load, command=cmd)
             fig(f"{label}: title resolution per question p50 / p95",
                 f"{serve['resolve_titles']['p50_ms']} / {serve['resolve_titles']['p95_ms']}",

@@ -155,13 +155,45 @@ def wait_for_index(index_dir: Path = INDEX, timeout_s: float = 3600.0) -> dict:
 # ---------------------------------------------------------------- subprocesses
 
 
+# the benchmarks measure the offline answerer without a reranker, whatever the shell sets
+_OFF = ("RAGQA_LLM_BASE_URL", "RAGQA_LLM_MODEL", "RAGQA_RERANKER")
+
+
+def bench_env(extra: dict | None = None) -> dict:
+    """os.environ without the LLM answerer and reranker switches, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _OFF}
+    return {**env, **(extra or {})}
+
+
+def load_pipeline(index_dir: Path = INDEX, **kwargs):
+    """``Pipeline.load`` with the offline answerer and no reranker (where it takes them)."""
+    import inspect
+
+    from rag.pipeline import Pipeline
+
+    accepted = inspect.signature(Pipeline.load).parameters
+    for name in ("llm", "reranker"):
+        if name in accepted:
+            kwargs.setdefault(name, None)
+    return Pipeline.load(index_dir, **kwargs)
+
+
+def forget_query_vectors(pipeline) -> None:
+    """Empty a query-vector cache, if the retriever keeps one, so a timing includes the
+    embedding of the question (as for a question never asked before)."""
+    for owner in (pipeline, getattr(pipeline, "retriever", None)):
+        cache = getattr(owner, "_query_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
 def run_json(module: str, args: list[str], timeout_s: float, env: dict | None = None) -> dict:
     """Run ``python -m module args`` and return the JSON object on its last stdout line."""
     command = [PYTHON, "-m", module, *args]
     log("subprocess: " + " ".join(shlex.quote(c) for c in command[1:]))
     completed = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
-        env={**os.environ, **(env or {})},
+        env=bench_env(env),
     )
     lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
     if completed.returncode != 0 or not lines:

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from benchmarks.common import INDEX, PYTHON, ROOT, TMP, port_open
+from benchmarks.common import INDEX, PYTHON, ROOT, TMP, bench_env, port_open
 
 API_NAME = "/ask"  # ui.app: gr.api(handlers.api_ask, api_name="ask")
 
@@ -23,13 +23,12 @@ def serve_command() -> list[str]:
 def start(port: int, index: Path = INDEX, log_name: str = "serve.log") -> subprocess.Popen:
     """Launch ``ragqa serve`` on 127.0.0.1:port (RAGQA_PORT, RAGQA_INDEX) in its own group."""
     TMP.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
+    env = bench_env({
         "RAGQA_PORT": str(port),
         "RAGQA_INDEX": str(index),
         "RAGQA_HOST": "127.0.0.1",
         "GRADIO_ANALYTICS_ENABLED": "False",
-    }
+    })
     log = (TMP / log_name).open("w", encoding="utf-8")
     return subprocess.Popen(serve_command(), cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
 from rag.clean import (
     ARTICLE_RE,
@@ -76,7 +77,7 @@ def classify(title: str, has_articles: bool) -> str:
     >>> classify("山西省“十四五”节能减排实施方案", False), classify("山西省人民代表大会常务委员会任免名单", False)
     ('plan', 'list')
     """
-    t = title.replace(" ", "").replace("　", "")
+    t = re.sub(r"[(（][^()（）]{1,16}[)）]$", "", title.replace(" ", "").replace("　", ""))
     if has_articles and _RULES_TITLE.search(t):
         return "regulation"
     rules = [
@@ -346,7 +347,43 @@ def split_documents(lines: list[Line], source_file: str) -> list[Document]:
         body = lines[span.start + span.header : end]
         documents.append(_document(span, body, lines[span.start:end], width, stem, ordinal,
                                    source_file))
+    if all(d.page_start is None for d in documents):
+        documents = _pages_from_contents(documents, [x.text for x in lines])
     return documents
+
+
+_TOC_ENTRY = re.compile(r"[(（]\s*(\S{1,8}[〔\[［]\d{4}[〕\]］]\s*\d+\s*号)\s*[)）]\s*[(（](\d{1,4})[)）]$")
+
+
+def _number_key(doc_number: str) -> str:
+    """晋政函[2022]109 号 and 晋政函〔2022〕109号 are one number."""
+    return re.sub(r"[\s〔〕\[\]［］]", "", _nfkc(doc_number))
+
+
+def _pages_from_contents(documents: list[Document], texts: list[str]) -> list[Document]:
+    """Page spans from a table of contents (目录), for a file that prints no page numbers.
+
+    A notice starts on the page its entry gives; the rules it issues follow from that
+    page on; each ends before the next entry's page. Passages get no page of their own.
+    """
+    toc = {_number_key(m.group(1)): int(m.group(2))
+           for t in texts if (m := _TOC_ENTRY.search(t.strip()))}
+    entry_pages = sorted({int(m.group(1)) for t in texts
+                          if (m := re.search(r"[(（](\d{1,4})[)）]$", t.strip()))})
+    starts: list[int | None] = []
+    current = None
+    for d in documents:
+        if d.doc_number and _number_key(d.doc_number) in toc:
+            current = toc[_number_key(d.doc_number)]
+        elif d.doc_number:
+            current = None
+        starts.append(current)
+    result = []
+    for i, d in enumerate(documents):
+        later = [p for p in entry_pages if starts[i] is not None and p > starts[i]]
+        end = later[0] - 1 if later else starts[i]
+        result.append(replace(d, page_start=starts[i], page_end=end))
+    return result
 
 
 def _document(span: _Span, body: list[Line], whole: list[Line], width: int, stem: str,

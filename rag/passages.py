@@ -48,6 +48,9 @@ def split_passages(document: Document, params: ChunkingParams = ChunkingParams()
         pieces = list(_article_pieces(paragraphs, params))
     else:
         pieces = list(_section_pieces(paragraphs, params))
+    # a file without page numbers (pages from its table of contents) pins a passage to a
+    # page only when its whole document is on one page
+    one_page = document.page_start if document.page_start == document.page_end else None
     return [
         Passage(
             id=f"{document.id}:{ordinal:04d}",
@@ -55,7 +58,7 @@ def split_passages(document: Document, params: ChunkingParams = ChunkingParams()
             doc_title=document.title,
             doc_type=document.doc_type,
             source_file=document.source_file,
-            page=piece.page,
+            page=piece.page if piece.page is not None else one_page,
             chapter=piece.chapter,
             section=piece.section,
             article=piece.article,
