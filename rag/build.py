@@ -67,7 +67,7 @@ def build_index(
     index_dir: str | Path,
     embedder=None,
     params: ChunkingParams = ChunkingParams(),
-    tokenizer: str = "bigram",
+    tokenizer: str = "mixed",
     faiss_kind: str = "auto",
     cache_dir: str | Path | None = None,
     progress: bool = True,
