@@ -91,6 +91,13 @@ class TitleResolver:
         self.documents = documents
         self._regulations = [d for d in documents if d.doc_type == "regulation"]
         self._quoting = quoting or {}
+        # normalized once: a question is matched against every title without re-normalizing
+        self._core_of = {d.id: _core(d.title) for d in documents}
+        self._by_prefix: dict[str, list[tuple[str, Document]]] = {}
+        for d in documents:
+            title = search_text(d.title)
+            if len(d.title) >= 6:
+                self._by_prefix.setdefault(title[:2], []).append((title, d))
 
     def resolve(self, question: str) -> ClauseRef:
         article_no = parse_article_no(question)
@@ -101,7 +108,9 @@ class TitleResolver:
             if docs:
                 return ClauseRef(article_no, tuple(d.id for d in docs), mention,
                                  self._related(docs))
-        exact = [d for d in self.documents if len(d.title) >= 6 and search_text(d.title) in text]
+        exact = [d for i in range(len(text) - 1)
+                 for title, d in self._by_prefix.get(text[i : i + 2], ())
+                 if text.startswith(title, i)]
         if exact:
             longest = max(len(d.title) for d in exact)
             best = [d for d in exact if len(d.title) == longest]
@@ -120,15 +129,15 @@ class TitleResolver:
         mention = _core(mention)
         if len(mention) < 4:
             return []
-        exact = [d for d in self._regulations if _core(d.title) == mention]
+        exact = [d for d in self._regulations if self._core_of[d.id] == mention]
         if exact:
             return exact
-        contained = [d for d in self._regulations if mention in _core(d.title)]
+        contained = [d for d in self._regulations if mention in self._core_of[d.id]]
         if contained:
             return contained
         scored = []
         for d in self._regulations:
-            run = _longest_common_run(mention, _core(d.title))
+            run = _longest_common_run(mention, self._core_of[d.id])
             if run >= 4 and run >= 0.6 * len(mention):
                 scored.append((-run, d.id, d))
         if not scored:
@@ -139,9 +148,10 @@ class TitleResolver:
     def _related(self, docs: list[Document]) -> tuple[str, ...]:
         """Documents that issue, explain or quote these: the notice that issues them, their
         说明 and 审议报告 (by title), the 公告 that promulgates them (by quotation)."""
-        cores = [_core(d.title) for d in docs]
+        cores = [self._core_of[d.id] for d in docs]
         named = {d.id for d in docs}
-        related = {d.id for d in self.documents if any(c in _core(d.title) for c in cores)}
+        related = {d.id for d in self.documents
+                   if any(c in self._core_of[d.id] for c in cores)}
         for d in docs:
             related.update(self._quoting.get(d.id, ()))
         return tuple(sorted(related - named))

@@ -20,8 +20,10 @@ embedding cache is what makes a rebuild cheap).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -197,14 +199,23 @@ def read_documents(folder: Path) -> tuple[Document, ...]:
 
 
 def choose_faiss_index(n: int, requested: str = "auto") -> str:
-    """Exact search while small, HNSW past 50,000 passages.
+    """Exact search while small; past 50,000 passages an inverted file with 8-bit codes
+    (at 10^6: recall@10 0.956 against exact, p95 4.7 ms, a quarter of flat's memory;
+    benchmarks/results). nlist grows as 4·sqrt(n), a power of two.
 
     >>> choose_faiss_index(2000), choose_faiss_index(1_000_000), choose_faiss_index(10, "hnsw32")
-    ('flat', 'hnsw32', 'hnsw32')
+    ('flat', 'ivf4096,sq8', 'hnsw32')
     """
     if requested != "auto":
         return requested
-    return "flat" if n < 50_000 else "hnsw32"
+    if n < 50_000:
+        return "flat"
+    nlist = 1 << max(8, round(math.log2(4 * math.sqrt(n))))
+    return f"ivf{nlist},sq8"
+
+
+NPROBE = 32  # IVF lists visited per query
+EF_SEARCH = 128  # HNSW candidates per query
 
 
 def build_faiss(vectors: np.ndarray, kind: str):
@@ -217,6 +228,7 @@ def build_faiss(vectors: np.ndarray, kind: str):
     elif kind.startswith("hnsw"):
         index = faiss.IndexHNSWFlat(dim, int(kind[4:] or 32), faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = EF_SEARCH  # saved with the index
     elif kind.startswith("ivf"):
         lists, _, coder = kind[3:].partition(",")
         quantizer = faiss.IndexFlatIP(dim)
@@ -228,7 +240,16 @@ def build_faiss(vectors: np.ndarray, kind: str):
                 quantizer, dim, int(lists), coding, faiss.METRIC_INNER_PRODUCT
             )
         index.train(vectors)
+        index.nprobe = NPROBE  # saved with the index
     else:
         raise ValueError(f"unknown FAISS index kind {kind!r}; use flat, hnswM or ivfN[,sq8]")
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def prepare_loaded(index) -> None:
+    """An IVF index needs its id map to give back a passage's vector (reconstruct)."""
+    import faiss
+
+    with contextlib.suppress(RuntimeError):  # flat and HNSW reconstruct as they are
+        faiss.extract_index_ivf(index).make_direct_map()

@@ -88,6 +88,12 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False, verbosity=0)
         return cls(retriever, method)
 
+    def document_frequencies(self) -> dict[str, int]:
+        """How many passages hold each token, read off the index (no second pass)."""
+        indptr = np.asarray(self._bm25.scores["indptr"])
+        return {token: int(indptr[i + 1] - indptr[i]) for token, i in self._vocab.items()
+                if token and i + 1 < len(indptr)}
+
     def scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
         """BM25 score of every passage for a query (0 where the mask is False)."""
         tokens = [t for t in tokenize(query, self.method) if t and t in self._vocab]

@@ -18,6 +18,7 @@ from rag.errors import IndexMismatchError, QueryError
 from rag.index import (
     DEFAULT_INDEX_DIR,
     REBUILD_HINT,
+    prepare_loaded,
     read_documents,
     read_manifest,
     read_passages,
@@ -62,7 +63,7 @@ class Pipeline:
         self.documents: tuple[Document, ...] = documents
         self.embedder = embedder
         self.retriever = Retriever(passages, documents, vectors, lexical, embedder)
-        self.support = SupportModel.from_passages(passages)
+        self.support = SupportModel.from_lexical(lexical, passages)
         self._by_id = {p.id: p for p in passages}
         self._by_doc: dict[str, list[Passage]] = {}
         for p in passages:
@@ -103,6 +104,7 @@ class Pipeline:
         passages = read_passages(index_dir)
         try:
             vectors = faiss.read_index(str(index_dir / "vectors.faiss"))
+            prepare_loaded(vectors)
             lexical = LexicalIndex.load(index_dir / "bm25", manifest.lexical_tokenizer)
         except Exception as exc:  # faiss raises RuntimeError; bm25s raises several kinds
             raise IndexMismatchError(f"the index at {str(index_dir)!r} is damaged ({exc}); "
@@ -165,6 +167,8 @@ class Pipeline:
         filters = Filters((doc_id,) if doc_id else (), doc_type)
         ref = self.resolve(question, history)
         query = expand(question)
+        if ref.mention and ref.mention not in question:  # a follow-up: say what it is about
+            query = f"{ref.mention} {query}"
         if self.reranker is None:
             return query, self.retriever.search(query, k, retriever, filters, ref)
         hits = self.retriever.search(query, max(k, self.reranker.depth), retriever, filters, ref)
