@@ -6,6 +6,7 @@ stale; the embedding cache (.ragqa/cache) makes every later build cost seconds.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,25 @@ def pipeline(built_index):
     from rag.pipeline import Pipeline
 
     return Pipeline.load(built_index, corpus_dir=CORPUS)
+
+
+def free_port() -> int:
+    """A TCP port that is free on localhost right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_app(pipeline):
+    """The UI launched on a free localhost port for one test module; its URL."""
+    from ui.app import launch
+
+    demo = launch(pipeline, port=free_port(), block=False, quiet=True)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
 
 
 def doc_by_title(documents, title):

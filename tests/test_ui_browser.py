@@ -17,7 +17,6 @@ open). A screenshot of the answered page goes to tests/artifacts/ui_answer.png.
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,6 @@ if not CHROMIUM.exists():
     )
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from ui.app import launch  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,22 +42,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 ANSWER_TIMEOUT_MS = 180_000  # the first answer may load models
 UI_TIMEOUT_MS = 30_000
 MINORS_ACT = "山西省未成年人保护条例"
-
-
-def free_port() -> int:
-    """A TCP port that is free on localhost right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served_app(pipeline):
-    demo = launch(pipeline, port=free_port(), block=False, quiet=True)
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")

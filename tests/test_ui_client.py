@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
 import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
+
+from conftest import free_port  # noqa: E402
 
 from ui.app import launch  # noqa: E402
 
@@ -24,22 +25,6 @@ MINORS_ACT = "山西省未成年人保护条例"
 ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两0-9]+条")
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "line ")
 HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def free_port() -> int:
-    """A TCP port that is free on localhost right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served_app(pipeline):
-    demo = launch(pipeline, port=free_port(), block=False, quiet=True)
-    try:
-        yield demo.local_url
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")
