@@ -142,6 +142,17 @@ def _tuned(holder: dict) -> int:
     return max(row["value"] for row in rows)
 
 
+def refigure(record: dict) -> dict:
+    """Figures and aims of a stored scale.json derived again from its details."""
+    result = Result("scale", record["command"])
+    result.started_at, result.load_before = record["started_at"], record["load_before"]
+    result.details = record["details"]
+    _figures(result, record["details"]["inputs"])
+    fresh = result.to_json()
+    return {**record, "figures": fresh["figures"], "aims": fresh["aims"],
+            "notes": fresh["notes"]}
+
+
 def run(command_for, scales: list[int], quick: bool = False) -> Result:
     """``command_for(n)`` is the command line that reproduces the figures of size n."""
     result = Result("scale", command_for(None))
@@ -305,6 +316,9 @@ def _aims(result: Result) -> None:
                    f"resolution alone p95 {serve['resolve_titles']['p95_ms']} ms; retrieval "
                    f"without it {best_bare['p95_ms']} ms", best["p95_ms"] <= P95_AIM_MS,
                    command=cmd, note="query embedding (latency benchmark) comes on top")
+        searched = serve["rss_mib"]["searched"]
         result.aim(f"10^6, {what}: serving process < 2 GB (VmHWM)", f"< {RSS_AIM_MIB:.0f} MiB",
-                   f"{serve['peak_rss_mib']} MiB", serve["peak_rss_mib"] < RSS_AIM_MIB,
-                   command=cmd)
+                   f"{serve['peak_rss_mib']} MiB peak; after searching {searched['VmRSS']} MiB "
+                   f"resident, {searched.get('RssAnon')} MiB anonymous + "
+                   f"{searched.get('RssFile')} MiB file-backed (reclaimable page cache)",
+                   serve["peak_rss_mib"] < RSS_AIM_MIB, command=cmd)

@@ -4,6 +4,7 @@
     python -m benchmarks.run --quick                  # shorter runs, scale 10^4 and 10^5
     python -m benchmarks.run --only latency startup   # some of them
     python -m benchmarks.run --only scale --scale 1000000
+    python -m benchmarks.run --report                 # only rewrite results.md/json
 
 Each benchmark writes its own JSON file; results.json and results.md are rebuilt from
 all of them after each one, so a partial run updates only what it measured. A
@@ -36,7 +37,8 @@ def parse_scale(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=NAMES, metavar="NAME",
                         help=f"benchmarks to run: {', '.join(NAMES)} (default: all)")
     parser.add_argument("--scale", type=parse_scale, default=None,
@@ -44,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "1000000; with --quick 10000,100000)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer repetitions and questions, scale 10^4 and 10^5 only")
+    parser.add_argument("--report", action="store_true",
+                        help="measure nothing: rebuild results.json and results.md from the "
+                             "per-benchmark JSON files")
     return parser
 
 
@@ -90,6 +95,8 @@ def run_one(name: str, quick: bool, scales: list[int]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.report:
+        return _report_only()
     names = args.only or list(NAMES)
     scales = args.scale or list(QUICK_SCALE if args.quick else FULL_SCALE)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -111,6 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     log(f"all done in {time.perf_counter() - started:.0f} s"
         + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def _report_only() -> int:
+    import json
+
+    from benchmarks.bench_scale import refigure
+
+    store = RESULTS / "scale.json"
+    if store.exists():
+        write_json(store, refigure(json.loads(store.read_text(encoding="utf-8"))))
+    json_path, md_path = report.write_all()
+    log(f"wrote {json_path} and {md_path}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Left out: query expansion and learned fusion weights.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,12 +53,18 @@ def top_rows(scores: dict[int, float], k: int, passages: tuple[Passage, ...]) ->
 
 
 def _quoting(documents: tuple[Document, ...], passages: tuple[Passage, ...]):
-    """For each regulation, the other documents whose passages quote 《its title》."""
-    quoted = {f"《{d.title}》": d.id for d in documents if d.doc_type == "regulation"}
+    """For each regulation, the other documents whose passages quote 《its title》.
+
+    One pass: every 《…》 in every passage is looked up among the regulations' titles.
+    """
+    regulation_of = {d.title: d.id for d in documents if d.doc_type == "regulation"}
     quoting: dict[str, set[str]] = {}
     for p in passages:
-        for title, doc_id in quoted.items():
-            if doc_id != p.doc_id and title in p.text:
+        if "《" not in p.text:
+            continue
+        for title in set(re.findall(r"《([^《》]{2,60})》", p.text)):
+            doc_id = regulation_of.get(title)
+            if doc_id is not None and doc_id != p.doc_id:
                 quoting.setdefault(doc_id, set()).add(p.doc_id)
     return {k: tuple(sorted(v)) for k, v in quoting.items()}
 

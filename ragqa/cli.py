@@ -181,12 +181,29 @@ def cmd_serve(args) -> int:
         from rag.build import build_index
 
         print(build_index(args.corpus, args.index).summary(), file=sys.stderr)
+    import threading
+
     from rag.live import LivePipeline
+
+    # the index loads while gradio imports (each takes seconds); a rebuild (ragqa index)
+    # while serving is picked up without a restart
+    loaded: dict = {}
+
+    def load() -> None:
+        try:
+            loaded["pipeline"] = LivePipeline(args.index)
+            loaded["pipeline"].search("未成年人保护")  # warm up jieba and the embedder
+        except BaseException as exc:  # handed to the main thread below
+            loaded["error"] = exc
+
+    loader = threading.Thread(target=load, name="load-index")
+    loader.start()
     from ui.app import launch
 
-    auth = _auth()
-    # a rebuild (ragqa index) while serving is picked up without a restart
-    launch(LivePipeline(args.index), host=args.host, port=args.port, auth=auth)
+    loader.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    launch(loaded["pipeline"], host=args.host, port=args.port, auth=_auth())
     return 0
 
 
