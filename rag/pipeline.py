@@ -105,7 +105,7 @@ class Pipeline:
         try:
             vectors = faiss.read_index(str(index_dir / "vectors.faiss"))
             prepare_loaded(vectors)
-            lexical = LexicalIndex.load(index_dir / "bm25", manifest.lexical_tokenizer)
+            lexical = LexicalIndex.load(index_dir / "bm25", manifest.lexical_tokenizer, mmap=True)
         except Exception as exc:  # faiss raises RuntimeError; bm25s raises several kinds
             raise IndexMismatchError(f"the index at {str(index_dir)!r} is damaged ({exc}); "
                                      f"{REBUILD_HINT}") from exc
