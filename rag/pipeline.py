@@ -65,6 +65,7 @@ class Pipeline:
         self.retriever = Retriever(passages, documents, vectors, lexical, embedder)
         self.support = SupportModel.from_lexical(lexical, passages)
         self._by_id = {p.id: p for p in passages}
+        self._doc_by_id = {d.id: d for d in documents}
         self._by_doc: dict[str, list[Passage]] = {}
         for p in passages:
             self._by_doc.setdefault(p.doc_id, []).append(p)
@@ -126,10 +127,7 @@ class Pipeline:
         return tuple(self._by_doc.get(doc_id, ()))
 
     def document(self, doc_id: str) -> Document:
-        for d in self.documents:
-            if d.id == doc_id:
-                return d
-        raise KeyError(doc_id)
+        return self._doc_by_id[doc_id]
 
     # ------------------------------------------------------------ questions
 

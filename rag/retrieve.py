@@ -105,11 +105,12 @@ class Retriever:
         mask = self._mask(filters, ref)
         clause_rows = self._clause_rows(question, ref, mask)
         ranked = self._ranked(question, retriever, mask, k + len(clause_rows))
-        rows = clause_rows + [r for r, _ in ranked if r not in set(clause_rows)]
+        in_clause = set(clause_rows)
+        rows = clause_rows + [r for r, _ in ranked if r not in in_clause]
         scores = dict(ranked)
         hits = []
         for rank, row in enumerate(rows[:k], start=1):
-            source = "clause" if row in clause_rows else retriever
+            source = "clause" if row in in_clause else retriever
             score = scores.get(row, 1.0) if source != "clause" else 1.0
             hits.append(Hit(self.passages[row], float(score), rank, source))
         return hits
