@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.lexical import tokenize
@@ -53,14 +54,14 @@ class SupportModel:
         self.n = max(1, n_passages)
 
     @classmethod
-    def from_lexical(cls, lexical, passages: tuple[Passage, ...]) -> SupportModel:
+    def from_lexical(cls, lexical, passages: Sequence[Passage]) -> SupportModel:
         """From the BM25 index's own counts when it holds words (fast), else a pass."""
         if lexical.method in ("jieba", "mixed"):
             return cls(lexical.document_frequencies(), len(passages))
         return cls.from_passages(passages)
 
     @classmethod
-    def from_passages(cls, passages: tuple[Passage, ...]) -> SupportModel:
+    def from_passages(cls, passages: Sequence[Passage]) -> SupportModel:
         df: dict[str, int] = {}
         for p in passages:
             for token in set(tokenize(p.doc_title + p.text)):

@@ -5,7 +5,10 @@ Layout (plain, readable files)::
     manifest.json      format version, embedder, dimension, corpus hash, chunking and
                        index parameters, and a sha256 of every other file
     passages.jsonl     one passage a line (UTF-8, not ASCII-escaped)
+    passage_rows.npy   per passage: its line's offset and length, document, article
+                       number, id order (``rag.store``: passages are read when needed)
     documents.jsonl    one document a line (metadata, no body)
+    quotations.json    for each regulation, the documents that quote its 《title》
     vectors.faiss      the FAISS index over the passage vectors (inner product)
     bm25/              the bm25s lexical index
 
@@ -32,12 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.clause import quotations
 from rag.errors import IndexMismatchError, IndexMissingError
+from rag.store import PASSAGES_FILE, ROWS_FILE, PassageStore, passage_line, write_passages
 from rag.types import Document, Passage
 
-FORMAT_VERSION = 1
+QUOTATIONS_FILE = "quotations.json"
+
+FORMAT_VERSION = 2  # 2: passage_rows.npy and quotations.json
 DEFAULT_INDEX_DIR = Path(".ragqa") / "index"
-_CHECKSUMMED = ("passages.jsonl", "documents.jsonl", "vectors.faiss")
+_CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, "documents.jsonl", QUOTATIONS_FILE, "vectors.faiss")
 REBUILD_HINT = "rebuild it with: ragqa index --rebuild"
 
 
@@ -50,7 +57,7 @@ class Manifest:
     files: tuple[tuple[str, str], ...]  # (name, sha256) of each corpus file read
     chunking: dict
     lexical_tokenizer: str
-    faiss_index: str  # "flat", "hnsw32", "ivf4096,sq8" …
+    faiss_index: str  # "flat", "hnsw32", "ivf1024,sq8" …
     n_passages: int
     n_documents: int
     checksums: dict  # file name -> sha256
@@ -83,7 +90,7 @@ def document_record(document: Document) -> dict:
 
 def passage_lines(passages: tuple[Passage, ...]) -> bytes:
     """passages.jsonl exactly as written: its sha256 says whether passages changed."""
-    return "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in passages).encode()
+    return b"".join(passage_line(p) for p in passages)
 
 
 def write_index(
@@ -103,10 +110,13 @@ def write_index(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        (staging / "passages.jsonl").write_bytes(passage_lines(passages))
+        np.save(staging / ROWS_FILE, write_passages(staging / PASSAGES_FILE, passages, documents))
         with (staging / "documents.jsonl").open("w", encoding="utf-8") as out:
             for d in documents:
                 out.write(json.dumps(document_record(d), ensure_ascii=False) + "\n")
+        (staging / QUOTATIONS_FILE).write_text(
+            json.dumps(quotations(documents, passages), ensure_ascii=False, indent=1,
+                       sort_keys=True) + "\n", encoding="utf-8")
         faiss.write_index(vectors_index, str(staging / "vectors.faiss"))
         lexical.save(staging / "bm25")
         checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED}
@@ -180,17 +190,24 @@ def verify_checksums(folder: Path, manifest: Manifest) -> None:
             )
 
 
+def open_passages(folder: Path, documents: tuple[Document, ...]) -> PassageStore:
+    """The passage store of an index folder (passages read from disk when needed)."""
+    return PassageStore(Path(folder), documents)
+
+
 def read_passages(folder: Path) -> tuple[Passage, ...]:
-    passages = []
-    with (Path(folder) / "passages.jsonl").open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                passages.append(Passage.from_json(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise IndexMismatchError(
-                    f"passages.jsonl line {number} is corrupt ({exc}); {REBUILD_HINT}"
-                ) from exc
-    return tuple(passages)
+    """Every passage of an index folder as objects (for tools; serving uses the store)."""
+    return tuple(open_passages(folder, read_documents(folder)))
+
+
+def read_quotations(folder: Path) -> dict[str, tuple[str, ...]]:
+    """Regulation id -> ids of the documents that quote its title (quotations.json)."""
+    try:
+        record = json.loads((Path(folder) / QUOTATIONS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexMismatchError(f"{QUOTATIONS_FILE} in {str(folder)!r} is unreadable ({exc}); "
+                                 f"{REBUILD_HINT}") from exc
+    return {doc_id: tuple(ids) for doc_id, ids in sorted(record.items())}
 
 
 def read_documents(folder: Path) -> tuple[Document, ...]:
@@ -200,22 +217,23 @@ def read_documents(folder: Path) -> tuple[Document, ...]:
 
 def choose_faiss_index(n: int, requested: str = "auto") -> str:
     """Exact search up to 200,000 passages (p95 14 ms at 10^5 on one core); past that an
-    inverted file with 8-bit codes (at 10^6: recall@10 0.956 against exact, p95 4 ms,
-    375 MiB instead of 1.5 GiB; benchmarks/results). nlist grows as 4·sqrt(n).
+    inverted file with 8-bit codes, nlist the power of two nearest sqrt(n) (at 10^6:
+    ivf1024,sq8, recall@10 0.956 against exact at nprobe 32, p95 4 ms, 375 MiB instead of
+    1.5 GiB; benchmarks/results).
 
     >>> choose_faiss_index(100_000), choose_faiss_index(1_000_000), choose_faiss_index(10, "hnsw32")
-    ('flat', 'ivf4096,sq8', 'hnsw32')
+    ('flat', 'ivf1024,sq8', 'hnsw32')
     """
     if requested != "auto":
         return requested
     if n < 200_000:
         return "flat"
-    nlist = 1 << max(8, round(math.log2(4 * math.sqrt(n))))
-    return f"ivf{nlist},sq8"
+    return f"ivf{1 << round(math.log2(math.sqrt(n)))},sq8"
 
 
 NPROBE = 32  # IVF lists visited per query
 EF_SEARCH = 128  # HNSW candidates per query
+TRAIN_PER_LIST = 64  # IVF k-means sees at most 64 vectors a list (FAISS asks for >= 39)
 
 
 def build_faiss(vectors: np.ndarray, kind: str):
@@ -239,12 +257,41 @@ def build_faiss(vectors: np.ndarray, kind: str):
             index = faiss.IndexIVFScalarQuantizer(
                 quantizer, dim, int(lists), coding, faiss.METRIC_INNER_PRODUCT
             )
-        index.train(vectors)
+        index.train(training_sample(vectors, int(lists)))
         index.nprobe = NPROBE  # saved with the index
     else:
         raise ValueError(f"unknown FAISS index kind {kind!r}; use flat, hnswM or ivfN[,sq8]")
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def search_parameters(index, selector):
+    """FAISS search parameters that restrict a search to ``selector``, keeping the index's
+    own nprobe / efSearch (the generic parameters would reset them to FAISS's defaults,
+    and an IVF index refuses them).
+    """
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+    if hasattr(index, "hnsw"):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+    return faiss.SearchParameters(sel=selector)
+
+
+def training_sample(vectors: np.ndarray, lists: int) -> np.ndarray:
+    """The vectors IVF k-means trains on: all of them, or a fixed-seed sample of
+    ``TRAIN_PER_LIST`` per list (the same vectors give the same index).
+
+    >>> training_sample(np.eye(300, dtype=np.float32), 2).shape
+    (128, 300)
+    """
+    size = min(len(vectors), TRAIN_PER_LIST * lists)
+    if size == len(vectors):
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+    rows = np.sort(np.random.default_rng(0).choice(len(vectors), size, replace=False))
+    return np.ascontiguousarray(vectors[rows], dtype=np.float32)
 
 
 def prepare_loaded(index) -> None:

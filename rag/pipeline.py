@@ -1,8 +1,9 @@
 """One loaded index and the questions asked of it: ``search`` and ``ask``.
 
 ``Pipeline.load`` reads the index folder with every check (format, embedder,
-checksums, and the corpus hash when a corpus folder is given), and keeps passages,
-documents, vectors and BM25 in memory. ``ask`` is the single code path behind
+checksums, and the corpus hash when a corpus folder is given). It keeps documents
+and FAISS in memory, BM25 memory-mapped, and passages in a ``rag.store.PassageStore``
+(numpy columns in memory, each passage read from disk when it is returned). ``ask`` is the single code path behind
 ``ragqa ask``, the UI and the evaluation harness: the offline answerer always, and the
 language-model answerer (``rag.llm``) on top when RAGQA_LLM_* configure one.
 """
@@ -18,13 +19,15 @@ from rag.errors import IndexMismatchError, QueryError
 from rag.index import (
     DEFAULT_INDEX_DIR,
     REBUILD_HINT,
+    open_passages,
     prepare_loaded,
     read_documents,
     read_manifest,
-    read_passages,
+    read_quotations,
     verify_checksums,
 )
 from rag.retrieve import Filters, Retriever
+from rag.store import PassageStore
 from rag.types import Answer, Document, Hit, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -51,24 +54,21 @@ def clean_question(question: str) -> str:
 
 
 class Pipeline:
-    def __init__(self, index_dir: Path, manifest, passages, documents, vectors, lexical,
-                 embedder, llm=None, reranker=None):
+    def __init__(self, index_dir: Path, manifest, passages: PassageStore,
+                 documents: tuple[Document, ...], vectors, lexical, embedder, llm=None,
+                 reranker=None, quoting: dict[str, tuple[str, ...]] | None = None):
         from rag.answer import SupportModel
 
         self.index_dir = index_dir
         self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
         self.reranker = reranker  # a CrossEncoderReranker when RAGQA_RERANKER is set
         self.manifest = manifest
-        self.passages: tuple[Passage, ...] = passages
+        self.passages: PassageStore = passages
         self.documents: tuple[Document, ...] = documents
         self.embedder = embedder
-        self.retriever = Retriever(passages, documents, vectors, lexical, embedder)
+        self.retriever = Retriever(passages, documents, vectors, lexical, embedder, quoting)
         self.support = SupportModel.from_lexical(lexical, passages)
-        self._by_id = {p.id: p for p in passages}
         self._doc_by_id = {d.id: d for d in documents}
-        self._by_doc: dict[str, list[Passage]] = {}
-        for p in passages:
-            self._by_doc.setdefault(p.doc_id, []).append(p)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
@@ -102,7 +102,8 @@ class Pipeline:
                 )
         if verify:
             verify_checksums(index_dir, manifest)
-        passages = read_passages(index_dir)
+        documents = read_documents(index_dir)
+        passages = open_passages(index_dir, documents)
         try:
             vectors = faiss.read_index(str(index_dir / "vectors.faiss"))
             prepare_loaded(vectors)
@@ -115,16 +116,17 @@ class Pipeline:
                 f"the index at {str(index_dir)!r} holds {vectors.ntotal} vectors for "
                 f"{len(passages)} passages; {REBUILD_HINT}"
             )
-        return cls(index_dir, manifest, passages, read_documents(index_dir), vectors, lexical,
-                   embedder, llm, reranker)
+        return cls(index_dir, manifest, passages, documents, vectors, lexical, embedder, llm,
+                   reranker, read_quotations(index_dir))
 
     # ------------------------------------------------------------ lookup
 
     def passage(self, passage_id: str) -> Passage:
-        return self._by_id[passage_id]
+        """The passage of an id; KeyError if the index has none."""
+        return self.passages[self.passages.row_of(passage_id)]
 
     def passages_of(self, doc_id: str) -> tuple[Passage, ...]:
-        return tuple(self._by_doc.get(doc_id, ()))
+        return tuple(self.passages[row] for row in self.passages.rows_of(doc_id))
 
     def document(self, doc_id: str) -> Document:
         return self._doc_by_id[doc_id]

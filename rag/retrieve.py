@@ -15,14 +15,15 @@ Left out: query expansion and learned fusion weights.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.clause import ClauseRef, TitleResolver
 from rag.errors import QueryError
-from rag.types import Document, Hit, Passage
+from rag.index import search_parameters
+from rag.store import PassageStore
+from rag.types import Document, Hit
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
 RRF_K = 60
@@ -47,26 +48,13 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return scores
 
 
-def top_rows(scores: dict[int, float], k: int, passages: tuple[Passage, ...]) -> list[int]:
-    """Rows by score, ties broken by passage id (deterministic)."""
-    return sorted(scores, key=lambda r: (-scores[r], passages[r].id))[:k]
+def top_rows(scores: dict[int, float], k: int, id_rank: np.ndarray) -> list[int]:
+    """Rows by score, ties broken by passage id (``id_rank``: each row's place in id order).
 
-
-def _quoting(documents: tuple[Document, ...], passages: tuple[Passage, ...]):
-    """For each regulation, the other documents whose passages quote 《its title》.
-
-    One pass: every 《…》 in every passage is looked up among the regulations' titles.
+    >>> top_rows({4: 0.5, 2: 0.5, 7: 0.9}, 2, np.array([0, 0, 3, 0, 1, 0, 0, 2]))
+    [7, 4]
     """
-    regulation_of = {d.title: d.id for d in documents if d.doc_type == "regulation"}
-    quoting: dict[str, set[str]] = {}
-    for p in passages:
-        if "《" not in p.text:
-            continue
-        for title in set(re.findall(r"《([^《》]{2,60})》", p.text)):
-            doc_id = regulation_of.get(title)
-            if doc_id is not None and doc_id != p.doc_id:
-                quoting.setdefault(doc_id, set()).add(p.doc_id)
-    return {k: tuple(sorted(v)) for k, v in quoting.items()}
+    return sorted(scores, key=lambda r: (-scores[r], id_rank[r]))[:k]
 
 
 @dataclass(frozen=True)
@@ -76,22 +64,24 @@ class Filters:
 
 
 class Retriever:
-    def __init__(self, passages: tuple[Passage, ...], documents: tuple[Document, ...],
-                 vectors, lexical, embedder):
+    """Ranking over one index. Per passage it reads only the store's numpy columns
+    (document, article number, id order); a passage is read from disk when returned."""
+
+    def __init__(self, passages: PassageStore, documents: tuple[Document, ...],
+                 vectors, lexical, embedder, quoting: dict[str, tuple[str, ...]] | None = None):
         self.passages = passages
         self.documents = documents
         self.vectors = vectors  # a FAISS index, rows aligned with passages
         self.lexical = lexical
         self.embedder = embedder
-        self.titles = TitleResolver(documents, _quoting(documents, passages))
+        self.titles = TitleResolver(documents, quoting)
         self._query_cache: dict[str, np.ndarray] = {}
-        self._row_of_id = {p.id: row for row, p in enumerate(passages)}
-        self._doc_of_row = np.array([p.doc_id for p in passages])
-        self._type_of_row = np.array([p.doc_type for p in passages])
-        self._by_article: dict[tuple[str, int], list[int]] = {}
-        for row, p in enumerate(passages):
-            if p.article_no is not None:
-                self._by_article.setdefault((p.doc_id, p.article_no), []).append(row)
+        self._id_rank = passages.id_rank
+        self._doc_of_row = passages.doc_of_row
+        type_codes = {t: i for i, t in enumerate(sorted({d.doc_type for d in documents}))}
+        self._type_code = type_codes
+        self._type_of_doc = np.array([type_codes[d.doc_type] for d in documents], dtype=np.int8)
+        self._weight_of_doc = np.array([TYPE_WEIGHT.get(d.doc_type, 1.0) for d in documents])
 
     # ------------------------------------------------------------ public
 
@@ -120,33 +110,41 @@ class Retriever:
     def _mask(self, filters: Filters, ref: ClauseRef) -> np.ndarray | None:
         mask = None
         if filters.doc_ids:
-            mask = np.isin(self._doc_of_row, filters.doc_ids)
+            mask = self._rows_of_docs(filters.doc_ids)
         if filters.doc_type:
-            type_mask = self._type_of_row == filters.doc_type
+            code = self._type_code.get(filters.doc_type, -1)
+            type_mask = (self._type_of_doc == code)[self._doc_of_row]
             mask = type_mask if mask is None else mask & type_mask
         if ref.doc_ids:
-            confined = np.isin(self._doc_of_row, ref.doc_ids + ref.related_ids)
+            confined = self._rows_of_docs(ref.doc_ids + ref.related_ids)
             narrowed = confined if mask is None else mask & confined
             if narrowed.any():  # a title the filters exclude does not empty the result
                 mask = narrowed
         return mask
 
+    def _rows_of_docs(self, doc_ids: tuple[str, ...]) -> np.ndarray:
+        """A row mask of these documents' passages (one gather, whatever their number)."""
+        wanted = np.zeros(len(self.documents), dtype=bool)
+        wanted[self.passages.doc_rows(doc_ids)] = True
+        return wanted[self._doc_of_row]
+
     def _clause_rows(self, question: str, ref: ClauseRef, mask) -> list[int]:
         """The named article's passages; across documents, best matching document first."""
         if ref.article_no is None:
             return []
-        doc_ids = ref.doc_ids or tuple(
-            d.id for d in self.documents if (d.id, ref.article_no) in self._by_article
-        )
-        groups = [self._by_article[(d, ref.article_no)] for d in doc_ids
-                  if (d, ref.article_no) in self._by_article]
-        groups = [g for g in groups if mask is None or mask[g[0]]]
+        if ref.doc_ids:
+            groups = [self.passages.article_rows(ref.article_no, d) for d in ref.doc_ids]
+        else:  # every document's article of that number
+            rows = self.passages.article_rows(ref.article_no)
+            docs = self._doc_of_row[rows]
+            groups = [rows[docs == doc] for doc in np.unique(docs)]
+        groups = [g.tolist() for g in groups if len(g) and (mask is None or mask[g[0]])]
         if len(groups) > 1:
             query = self.query_vector(question)
 
             def similarity(group):
                 return -max(float(self._vector(r) @ query) for r in group)
-            groups.sort(key=lambda g: (similarity(g), self.passages[g[0]].id))
+            groups.sort(key=lambda g: (similarity(g), self._id_rank[g[0]]))
         return [row for group in groups for row in group]
 
     def agreement(self, question: str, depth: int = 5) -> int:
@@ -158,7 +156,7 @@ class Retriever:
         return self.vectors.reconstruct(int(row))
 
     def vector_of(self, passage_id: str) -> np.ndarray:
-        return self._vector(self._row_of_id[passage_id])
+        return self._vector(self.passages.row_of(passage_id))
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding, computed once for the last few questions."""
@@ -179,25 +177,29 @@ class Retriever:
         dense = [r for r, _ in self._dense(question, mask, depth)]
         lexical = [r for r, _ in self._bm25(question, mask, depth)]
         fused = rrf([dense, lexical])
-        for row in fused:
-            fused[row] *= TYPE_WEIGHT.get(self.passages[row].doc_type, 1.0)
-        return [(r, fused[r]) for r in top_rows(fused, k, self.passages)]
+        weights = self._weight_of_doc[self._doc_of_row[list(fused)]].tolist()
+        for row, weight in zip(list(fused), weights, strict=True):
+            fused[row] *= weight
+        return [(r, fused[r]) for r in top_rows(fused, k, self._id_rank)]
 
     def _dense(self, question: str, mask, k: int) -> list[tuple[int, float]]:
         import faiss
 
         query = self.query_vector(question).reshape(1, -1).astype(np.float32)
-        params = None
+        params = bits = None
         if mask is not None:
-            allowed = np.flatnonzero(mask).astype(np.int64)
-            if allowed.size == 0:
+            allowed = int(np.count_nonzero(mask))
+            if allowed == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-            k = min(k, int(allowed.size))
+            bits = np.packbits(mask, bitorder="little")  # kept alive through the search
+            params = search_parameters(
+                self.vectors, faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits)))
+            k = min(k, allowed)
         k = min(k, self.vectors.ntotal)
         scores, rows = self.vectors.search(query, k, params=params)
+        del bits
         pairs = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-        return sorted(pairs, key=lambda x: (-x[1], self.passages[x[0]].id))
+        return sorted(pairs, key=lambda x: (-x[1], self._id_rank[x[0]]))
 
     def _bm25(self, question: str, mask, k: int) -> list[tuple[int, float]]:
         scores = self.lexical.scores(question, mask)
@@ -205,4 +207,4 @@ class Retriever:
             return []
         top = np.argpartition(-scores, min(k, len(scores) - 1))[: k + 1]
         pairs = [(int(r), float(scores[r])) for r in top if scores[r] > 0]
-        return sorted(pairs, key=lambda x: (-x[1], self.passages[x[0]].id))[:k]
+        return sorted(pairs, key=lambda x: (-x[1], self._id_rank[x[0]]))[:k]
