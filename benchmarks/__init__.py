@@ -10,7 +10,8 @@ Benchmarks (``--only NAME``):
   ``ragqa serve`` server (gradio_client), and against ``Pipeline.ask`` in-process.
 - ``memory``: peak resident size of a process that loads the pipeline and answers
   questions (a clean subprocess), and the index size on disk per file.
-- ``startup``: seconds from launching ``ragqa serve`` to the first answer.
+- ``startup``: seconds from launching ``ragqa serve`` to the port opening, to the first
+  answer over its JSON API (``/api/ask``) and to the web UI answering (gradio_client).
 - ``scale``: synthetic corpora of 10^4, 10^5 and 10^6 passages: FAISS flat, hnsw32
   (efSearch swept) and ivf+sq8 build time, latency, recall@10 and memory, BM25 build
   and latency, and a serving process holding it all.

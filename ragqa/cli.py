@@ -12,7 +12,10 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
+
+STARTED = time.perf_counter()  # for ``ragqa serve``'s start-up log
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = str(Path(".ragqa") / "index")
@@ -61,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index(p)
     _add_retrieval(p, 8)
 
-    p = sub.add_parser("serve", help="the chat UI (builds the index first if missing)")
+    p = sub.add_parser("serve", help="the chat UI and the JSON API /api/ask, /api/health "
+                                     "(builds the index first if missing)")
     p.add_argument("--host", default=_env("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(_env("PORT", "7860")))
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
@@ -181,41 +185,27 @@ def cmd_serve(args) -> int:
         from rag.build import build_index
 
         print(build_index(args.corpus, args.index).summary(), file=sys.stderr)
-    import threading
+    # two phases (ui.server): the JSON API listens at once and answers once the index is
+    # loaded; gradio is imported and the web UI mounted at "/" only after that
+    from ui.server import ServeOptions, serve
 
-    from rag.live import LivePipeline
-
-    # the index loads while gradio imports (each takes seconds); a rebuild (ragqa index)
-    # while serving is picked up without a restart
-    loaded: dict = {}
-
-    def load() -> None:
-        try:
-            loaded["pipeline"] = LivePipeline(args.index)
-            loaded["pipeline"].search("未成年人保护")  # warm up jieba and the embedder
-        except BaseException as exc:  # handed to the main thread below
-            loaded["error"] = exc
-
-    loader = threading.Thread(target=load, name="load-index")
-    loader.start()
-    from ui.app import launch
-
-    loader.join()
-    if "error" in loaded:
-        raise loaded["error"]
-    launch(loaded["pipeline"], host=args.host, port=args.port, auth=_auth())
-    return 0
+    return serve(ServeOptions(index=Path(args.index), host=args.host, port=args.port,
+                              auth=_auth(), started=STARTED))
 
 
-def _auth():
-    """Login pairs from RAGQA_AUTH ("user:password,user2:pw2") or RAGQA_AUTH_FILE."""
+def _auth() -> tuple[tuple[str, str], ...] | None:
+    """Login pairs from RAGQA_AUTH ("user:password,user2:pw2") or RAGQA_AUTH_FILE.
+
+    They guard the web UI (a login page) and ``/api/ask`` (HTTP Basic).
+    """
     spec = _env("AUTH")
     path = _env("AUTH_FILE")
     if path:
         spec = Path(path).read_text(encoding="utf-8").strip().replace("\n", ",")
     if not spec:
         return None
-    pairs = [tuple(item.split(":", 1)) for item in spec.split(",") if ":" in item]
+    pairs = tuple((user, password) for user, _, password in
+                  (item.partition(":") for item in spec.split(",") if ":" in item))
     return pairs or None
 
 

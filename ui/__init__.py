@@ -1,10 +1,13 @@
 """ui: the Gradio web interface of ragqa (``ragqa serve``).
 
 ``build_app(pipeline)`` returns the page as a ``gr.Blocks``; ``launch(pipeline,
-host, port, auth)`` serves it. Modules: ``app`` (layout and launch), ``handlers``
+host, port, auth)`` serves it. Modules: ``app`` (layout, launch and mount), ``handlers``
 (event handlers), ``browser`` (document catalogue), ``render`` (HTML / Markdown /
-JSON rendering), ``text`` (escaping), ``errors`` (exception -> Chinese message).
-Gradio is imported only when ``build_app`` or ``launch`` is first used.
+JSON rendering), ``text`` (escaping), ``errors`` (exception -> Chinese message),
+``settings`` (shared constants), ``api`` (the JSON API ``/api/ask``, ``/api/health``
+and the start-up page, FastAPI without gradio) and ``server`` (``ragqa serve``: the
+API at once, the page mounted once the index is loaded).
+Gradio is imported only when ``build_app``, ``launch`` or ``ui.app`` is first used.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The Gradio web app: a cited-answer chat and a document browser.
 
 ``build_app(pipeline)`` lays out the page and wires :class:`ui.handlers.Handlers`;
-``launch(pipeline, ...)`` serves it (``ragqa serve`` calls it). The ``/ask`` API
+``launch(pipeline, ...)`` serves it on its own server (tests and scripts call it);
+``mount(app, demo, ...)`` puts a built page at "/" of a running FastAPI app with the
+same settings (``ragqa serve`` does this, see :mod:`ui.server`). The ``/ask`` API
 endpoint (``gradio_client.Client(url).predict("网吧能让未成年人进去吗？",
 api_name="/ask")``) returns JSON: ``answer``, ``refused``, ``citations`` (list of
 dicts), ``related``, ``note`` and ``error``.
@@ -11,16 +13,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ui.handlers import BROWSER_TAB, DEFAULT_K, MAX_K, MAX_QUESTION_CHARS, Handlers
+from ui.handlers import BROWSER_TAB, Handlers
 from ui.render import citations_html
+from ui.settings import (
+    DEFAULT_K,
+    MAX_K,
+    MAX_QUESTION_CHARS,
+    QUEUE_CONCURRENCY,
+    QUEUE_MAX_SIZE,
+    TITLE,
+)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 logger = logging.getLogger("ui")
-
-TITLE = "山西省政府公报智能问答"
 
 INTRO = f"""# {TITLE}
 依据山西省政府公报、人大常委会公报中的法规条例、立法说明、审议报告、通知公告和工作方案回答问题，\
@@ -47,9 +58,6 @@ RETRIEVER_CHOICES = [
     ("向量检索（dense）", "dense"),
     ("关键词检索（bm25）", "bm25"),
 ]
-
-QUEUE_CONCURRENCY = 4
-QUEUE_MAX_SIZE = 64
 
 # Local fonts only: the page must not fetch anything from the internet.
 THEME = gr.themes.Default(
@@ -202,6 +210,23 @@ def build_app(pipeline: Any) -> gr.Blocks:
     return demo
 
 
+def _page_options(auth: Sequence[tuple[str, str]] | None) -> dict[str, Any]:
+    """The settings ``launch`` and ``mount`` both give gradio (login, errors, look)."""
+    return {
+        "auth": [tuple(pair) for pair in auth] if auth else None,
+        "auth_message": "请输入用户名和密码。" if auth else None,
+        "show_error": False,
+        "footer_links": ["api"],
+        "run_history": False,
+        "enable_monitoring": False,
+        "mcp_server": False,
+        "ssr_mode": False,
+        "pwa": False,
+        "theme": THEME,
+        "css": CSS,
+    }
+
+
 def launch(
     pipeline: Any,
     host: str = "127.0.0.1",
@@ -222,20 +247,32 @@ def launch(
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=[tuple(pair) for pair in auth] if auth else None,
-        auth_message="请输入用户名和密码。" if auth else None,
-        show_error=False,
         share=False,
         inbrowser=False,
         prevent_thread_lock=not block,
         quiet=quiet,
-        footer_links=["api"],
-        run_history=False,
-        enable_monitoring=False,
-        mcp_server=False,
-        ssr_mode=False,
-        pwa=False,
-        theme=THEME,
-        css=CSS,
+        **_page_options(auth),
     )
     return demo
+
+
+def mount(
+    app: FastAPI,
+    demo: gr.Blocks,
+    host: str,
+    port: int,
+    auth: Sequence[tuple[str, str]] | None = None,
+) -> FastAPI:
+    """Mount ``demo`` (from ``build_app``) at "/" of ``app``; returns gradio's sub-app.
+
+    Only the mounting: a caller whose server is already running must run gradio's
+    start-up itself (:func:`ui.server.start_mounted` does), since ``app``'s lifespan
+    has already been entered.
+    """
+    gr.mount_gradio_app(app, demo, "/", server_name=host, server_port=port,
+                        **_page_options(auth))
+    route = app.router.routes[-1]
+    gradio_app = getattr(route, "app", None)
+    if getattr(route, "path", None) != "" or gradio_app is None:
+        raise RuntimeError(f"gradio did not mount at '/' as expected (last route: {route!r})")
+    return gradio_app

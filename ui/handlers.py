@@ -18,12 +18,14 @@ from rag.types import Answer
 from ui import render
 from ui.browser import Catalogue, Located, UnknownItemError
 from ui.errors import user_message
+from ui.settings import (  # noqa: F401 - re-exported for ui.app and older callers
+    DEFAULT_K,
+    HISTORY_LIMIT,
+    MAX_K,
+    MAX_QUESTION_CHARS,
+    RETRIEVERS,
+)
 
-RETRIEVERS = ("hybrid", "dense", "bm25")
-DEFAULT_K = 8
-MAX_K = 20
-MAX_QUESTION_CHARS = 500  # the question box's limit (the library has its own)
-HISTORY_LIMIT = 6  # earlier questions passed to the pipeline for follow-ups
 STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
 STREAM_DELAY_S = 0.02
 BROWSER_TAB = "browser-tab"

@@ -1,0 +1,270 @@
+"""The JSON API of ``ragqa serve`` and its start-up page, without gradio.
+
+``create_app(state, auth)`` returns a FastAPI app that answers as soon as the port
+opens, while ``state`` still says the index is loading:
+
+* ``GET /api/health``: ``{"status": "loading" | "ready", "ui": bool, "passages",
+  "documents"}``; HTTP 503 while loading (so a load balancer sends no traffic yet),
+  200 once ``/api/ask`` answers. Never needs a login.
+* ``POST /api/ask``: body ``{"question": str, "k"?: 1-20, "retriever"?: "hybrid" |
+  "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str]}``; returns
+  ``rag.types.Answer.to_json()``. 503 with Retry-After while loading; 400 for a
+  question or option the library refuses; 422 for a body of the wrong shape; 401
+  without HTTP Basic credentials when login pairs are configured. Every error body is
+  ``{"error": message, "status": code}``, never a traceback.
+* ``GET /``: a self-refreshing Chinese "starting" page (503), until
+  :func:`remove_placeholder` takes it away for the Gradio UI (see :mod:`ui.server`).
+
+Left out: rate limiting (questions run at most ``QUEUE_CONCURRENCY`` at a time and
+the rest wait), CORS (same-origin or server-to-server use), streaming answers, TLS
+(put a reverse proxy in front), an interactive API page (it would load scripts from
+the internet; the schema is at ``/api/openapi.json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.errors import QueryError
+from rag.types import DOC_TYPES
+from ui.errors import redact, user_message
+from ui.settings import (
+    DEFAULT_K,
+    HISTORY_LIMIT,
+    MAX_HISTORY_ITEMS,
+    MAX_K,
+    QUEUE_CONCURRENCY,
+    TITLE,
+)
+
+logger = logging.getLogger("ui")
+
+PLACEHOLDER_ROUTE = "startup-page"
+RETRY_AFTER_S = 2
+EXAMPLE_QUESTION = "网吧能让未成年人进去吗？"
+
+
+class ServeState:
+    """What is ready, shared by the loading thread (writes) and the handlers (read).
+
+    Each field is replaced by one assignment, so readers see a whole value.
+    """
+
+    def __init__(self) -> None:
+        self.pipeline: Any | None = None  # a loaded (Live)Pipeline once /api/ask can answer
+        self.ui = False  # the Gradio page is mounted at "/" and its queue runs
+
+    @property
+    def ready(self) -> bool:
+        return self.pipeline is not None
+
+
+@dataclass(frozen=True)
+class Health:
+    status: Literal["loading", "ready"]
+    ui: bool
+    passages: int | None
+    documents: int | None
+
+    @classmethod
+    def of(cls, state: ServeState) -> Health:
+        pipeline = state.pipeline
+        if pipeline is None:
+            return cls("loading", state.ui, None, None)
+        return cls("ready", state.ui, len(pipeline.passages), len(pipeline.documents))
+
+
+class AskRequest(BaseModel):
+    """The body of ``POST /api/ask``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str = Field(description=f"the question, e.g. {EXAMPLE_QUESTION}")
+    k: int = Field(DEFAULT_K, ge=1, le=MAX_K, description="passages to retrieve")
+    retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    doc_id: str | None = Field(None, description="only this document (its id in the index)")
+    doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}")
+    history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_ITEMS,
+                               description="earlier questions, oldest first, for follow-ups")
+
+
+class ApiError(Exception):
+    """An error response: its status, a message for the caller, extra headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None,
+                   **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status, **extra}, status_code=status,
+                        headers=headers)
+
+
+def loading_error() -> ApiError:
+    return ApiError(503, f"正在加载检索索引，请约 {RETRY_AFTER_S} 秒后重试"
+                         f"（the index is still loading; retry after {RETRY_AFTER_S} s）。",
+                    {"Retry-After": str(RETRY_AFTER_S)})
+
+
+def authorized(header: str | None, pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether an ``Authorization: Basic …`` header names one of ``pairs``.
+
+    Every pair is compared in constant time, so timing says nothing about which failed.
+    """
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not token:
+        return False
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, colon, password = decoded.partition(":")
+    if not colon:
+        return False
+    found = False
+    for known_user, known_password in pairs:
+        same_user = hmac.compare_digest(known_user.encode(), user.encode())
+        same_password = hmac.compare_digest(known_password.encode(), password.encode())
+        found |= same_user and same_password
+    return found
+
+
+def ask_options(body: AskRequest, pipeline: Any) -> dict[str, Any]:
+    """Keyword arguments for ``pipeline.ask``; raises QueryError for an unknown filter."""
+    if body.doc_id:
+        try:
+            pipeline.document(body.doc_id)
+        except KeyError:
+            raise QueryError(f"索引中没有文件 {body.doc_id!r}；文件编号可用 "
+                             "`ragqa index --list-documents` 查看，或去掉 doc_id") from None
+    if body.doc_type and body.doc_type not in DOC_TYPES:
+        raise QueryError(f"文件类型 {body.doc_type!r} 不存在，应为 {', '.join(DOC_TYPES)} 之一，"
+                         "或去掉 doc_type")
+    history = tuple(h for h in body.history if h and h.strip())[-HISTORY_LIMIT:]
+    return {"k": body.k, "retriever": body.retriever, "doc_id": body.doc_id or None,
+            "doc_type": body.doc_type or None, "history": history}
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    fields = []
+    for error in exc.errors():
+        where = [str(part) for part in error.get("loc", ()) if part != "body"]
+        got = error.get("input")
+        if isinstance(got, str) and len(got) > 80:
+            got = got[:79] + "…"
+        elif not isinstance(got, str | int | float | bool | None):
+            got = type(got).__name__
+        fields.append({"field": ".".join(where) or "(body)",
+                       "message": str(error.get("msg", "invalid")), "got": got})
+    return fields
+
+
+def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None) -> FastAPI:
+    """The API app over ``state``; ``auth``: (user, password) pairs for ``/api/ask``."""
+    app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    limiter = anyio.CapacityLimiter(QUEUE_CONCURRENCY)
+    pairs = tuple((str(user), str(password)) for user, password in auth or ())
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _field_errors(exc)
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        message = (f"请求格式不对（{summary}）。请发送 JSON 对象，例如 "
+                   f'{{"question": "{EXAMPLE_QUESTION}", "k": {DEFAULT_K}, '
+                   f'"retriever": "hybrid"}}；k 为 1 到 {MAX_K} 的整数。')
+        return error_response(422, message, fields=fields)
+
+    def require_login(request: Request) -> None:
+        if pairs and not authorized(request.headers.get("authorization"), pairs):
+            raise ApiError(401, "需要登录：请用 HTTP Basic 认证提供用户名和密码"
+                                "（login required: send HTTP Basic credentials）。",
+                           {"WWW-Authenticate": 'Basic realm="ragqa", charset="UTF-8"'})
+
+    @app.get("/api/health")
+    def health() -> JSONResponse:  # in a worker thread: a LivePipeline may reload on access
+        value = Health.of(state)
+        if value.status == "loading":
+            return JSONResponse(asdict(value), status_code=503,
+                                headers={"Retry-After": str(RETRY_AFTER_S)})
+        return JSONResponse(asdict(value))
+
+    @app.post("/api/ask", dependencies=[Depends(require_login)])
+    async def ask(body: AskRequest) -> JSONResponse:
+        pipeline = state.pipeline
+        if pipeline is None:
+            raise loading_error()
+
+        def answer_it() -> Any:
+            return pipeline.ask(body.question, **ask_options(body, pipeline))
+
+        try:  # in a worker thread, at most QUEUE_CONCURRENCY at once
+            answer = await anyio.to_thread.run_sync(answer_it, limiter=limiter)
+        except QueryError as exc:  # the library's message names the value and the fix
+            return error_response(400, redact(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
+            return error_response(500, user_message(exc, "api ask"))
+        return JSONResponse(answer.to_json())
+
+    @app.api_route("/api/ask", methods=["GET", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    async def ask_wrong_method(request: Request) -> JSONResponse:
+        return error_response(405, f"/api/ask 只接受 POST（收到 {request.method}）：请 POST 一个"
+                                   f'JSON 对象，例如 {{"question": "{EXAMPLE_QUESTION}"}}。',
+                              {"Allow": "POST"})
+
+    @app.get("/", response_class=HTMLResponse, name=PLACEHOLDER_ROUTE, include_in_schema=False)
+    async def starting() -> HTMLResponse:
+        stage = ("检索索引已就绪（/api/ask 可用），正在加载网页界面…" if state.ready
+                 else "正在加载检索索引…")
+        return HTMLResponse(STARTING_PAGE.format(title=TITLE, stage=stage), status_code=503,
+                            headers={"Retry-After": "1", "Cache-Control": "no-store"})
+
+    return app
+
+
+def remove_placeholder(app: FastAPI) -> None:
+    """Take the start-up page off "/" (call on the event loop, just before mounting)."""
+    app.router.routes[:] = [r for r in app.router.routes
+                            if getattr(r, "name", None) != PLACEHOLDER_ROUTE]
+
+
+def describe_auth(pairs: Sequence[tuple[str, str]] | None) -> str:
+    """How the server is protected, for the log: never a user name or a password."""
+    if not pairs:
+        return "no login"
+    return f"login required ({len(pairs)} account{'s' if len(pairs) != 1 else ''})"
+
+
+STARTING_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="1">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}：正在启动</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       max-width: 36em; margin: 18vh auto; padding: 0 1em; text-align: center; color: #333; }}
+p {{ color: #666; }}
+</style></head>
+<body><h1>正在启动，请稍候…</h1><p>{stage}</p><p>本页每秒自动刷新，就绪后将显示问答界面。</p></body>
+</html>
+"""
