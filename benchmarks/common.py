@@ -187,9 +187,11 @@ def forget_query_vectors(pipeline) -> None:
             cache.clear()
 
 
-def run_json(module: str, args: list[str], timeout_s: float, env: dict | None = None) -> dict:
-    """Run ``python -m module args`` and return the JSON object on its last stdout line."""
-    command = [PYTHON, "-m", module, *args]
+def run_json(module: str, args: list[str], timeout_s: float, env: dict | None = None,
+             prefix: tuple[str, ...] = ()) -> dict:
+    """Run ``python -m module args`` (after ``prefix``, e.g. ``memory_capped``'s) and return
+    the JSON object on its last stdout line."""
+    command = [*prefix, PYTHON, "-m", module, *args]
     log("subprocess: " + " ".join(shlex.quote(c) for c in command[1:]))
     completed = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
