@@ -68,8 +68,15 @@ def worker(index: Path, count: int) -> dict:
     from eval.gold import load_gold
     from rag.answer import SupportModel
     from rag.embed import load_embedder
-    from rag.index import read_manifest, read_passages, verify_checksums
-    from rag.lexical import LexicalIndex, tokenize
+    from rag.index import (
+        open_passages,
+        read_documents,
+        read_manifest,
+        read_quotations,
+        verify_checksums,
+    )
+    from rag.lexical import LexicalIndex
+    from rag.retrieve import Retriever
 
     load_s["imports"] = time.perf_counter() - started
     rss["imports"] = proc_status()
@@ -86,12 +93,17 @@ def worker(index: Path, count: int) -> dict:
     # the parts of Pipeline.load, timed again (files now in the page cache)
     manifest = read_manifest(index)
     load_s["  verify checksums"], _ = timed(verify_checksums, index, manifest)
-    load_s["  read passages.jsonl"], passages = timed(read_passages, index)
-    load_s["  read vectors.faiss"], _ = timed(faiss.read_index, str(index / "vectors.faiss"))
-    load_s["  load bm25"], _ = timed(LexicalIndex.load, index / "bm25", "jieba")
-    tokenize("预热")
-    load_s["  SupportModel.from_passages (jieba over every passage)"], _ = timed(
-        SupportModel.from_passages, passages)
+    load_s["  read documents.jsonl"], documents = timed(read_documents, index)
+    load_s["  open the passage store (passage_rows.npy, map passages.jsonl)"], passages = \
+        timed(open_passages, index, documents)
+    load_s["  read vectors.faiss"], vectors = timed(faiss.read_index,
+                                                    str(index / "vectors.faiss"))
+    load_s["  map bm25"], lexical = timed(LexicalIndex.load, index / "bm25",
+                                          manifest.lexical_tokenizer, mmap=True)
+    load_s["  Retriever (title index)"], _ = timed(Retriever, passages, documents, vectors,
+                                                   lexical, embedder, read_quotations(index))
+    load_s["  refusal statistics from the BM25 index"], _ = timed(
+        SupportModel.from_lexical, lexical, passages)
     return {"rss": rss, "load_s": load_s, "answered": len(questions),
             "passages": len(passages)}
 
