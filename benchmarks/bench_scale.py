@@ -390,15 +390,17 @@ def _aims(result: Result) -> None:
     if "serve" in capped:
         runs = [r for r in capped["serve"]["search"] if r["path"] == "Pipeline.search"
                 and r.get("search_setting") == default]
+        p95 = runs[0]["p95_ms"] if runs else None
         result.aim(f"10^6, the same serving process inside a {RSS_AIM_MIB:.0f} MiB memory "
-                   "limit (cgroup: resident memory and page cache together)",
-                   f"answers within {RSS_AIM_MIB:.0f} MiB",
-                   f"answered every question; group peak {capped['group_peak_mib']} MiB "
-                   f"(page cache dropped first: {capped.get('page_cache_dropped')}), "
-                   f"process anonymous {capped['serve']['rss_mib']['searched']['RssAnon']} "
-                   f"MiB; Pipeline.search p95 {runs[0]['p95_ms'] if runs else '?'} ms",
-                   True, command=cmd, note="the kernel evicts mapped index pages to stay "
-                   "under the limit; the figure is the latency with that eviction")
+                   "limit (cgroup: resident memory and page cache together): Pipeline.search "
+                   "hybrid p95 <= 50 ms", f"<= 50 ms within {RSS_AIM_MIB:.0f} MiB",
+                   f"p95 {p95} ms; answered every question; group peak "
+                   f"{capped['group_peak_mib']} MiB, limit reached {capped['limit_hits']:,} "
+                   f"times (page cache dropped first: {capped.get('page_cache_dropped')}); "
+                   f"process anonymous {capped['serve']['rss_mib']['searched']['RssAnon']} MiB",
+                   p95 is not None and p95 <= P95_AIM_MS, command=cmd,
+                   note="the kernel evicts mapped BM25 pages to stay under the limit and "
+                   "reads them again: the 2.8 GiB BM25 index is the working set")
     elif capped:
         result.aim(f"10^6, the same serving process inside a {RSS_AIM_MIB:.0f} MiB memory "
                    "limit", f"answers within {RSS_AIM_MIB:.0f} MiB",
