@@ -185,9 +185,9 @@ class TitleResolver:
         if len(mention) < 4:
             return []
         contained = [r for r in self._containing(mention).tolist() if self._is_regulation[r]]
-        exact = [r for r in contained if self._core[r] == mention]
-        if exact or contained:
-            return (exact or contained) if len(exact or contained) <= MAX_NAMED else []
+        named = [r for r in contained if self._core[r] == mention] or contained
+        if named:
+            return named if len(named) <= MAX_NAMED else []
         need = max(4, math.ceil(0.6 * len(mention)))  # characters in one common run
         shared = [self._postings[g] for g in _bigrams(mention) if g in self._postings]
         if not shared:

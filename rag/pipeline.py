@@ -3,9 +3,11 @@
 ``Pipeline.load`` reads the index folder with every check (format, embedder,
 checksums, and the corpus hash when a corpus folder is given). It keeps documents
 and FAISS in memory, BM25 memory-mapped, and passages in a ``rag.store.PassageStore``
-(numpy columns in memory, each passage read from disk when it is returned). ``ask`` is the single code path behind
-``ragqa ask``, the UI and the evaluation harness: the offline answerer always, and the
-language-model answerer (``rag.llm``) on top when RAGQA_LLM_* configure one.
+(numpy columns in memory, each passage read from disk when it is returned).
+
+``ask`` is the single code path behind ``ragqa ask``, the UI and the evaluation
+harness: the offline answerer always, and the language-model answerer (``rag.llm``)
+on top when RAGQA_LLM_* configure one.
 """
 
 from __future__ import annotations

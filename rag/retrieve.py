@@ -8,7 +8,8 @@
 
 Before any of them, a question that names an article (第二十条, 节约能源条例第二十条)
 gets that exact article at rank 1, and a question that names a document is confined
-to it and to the documents that issue, explain or quote it (``clause``). Filters restrict retrieval to one document or one type.
+to it and to the documents that issue, explain or quote it (``clause``). Filters
+restrict retrieval to one document or one type.
 
 Left out: query expansion and learned fusion weights.
 """
@@ -78,9 +79,9 @@ class Retriever:
         self._query_cache: dict[str, np.ndarray] = {}
         self._id_rank = passages.id_rank
         self._doc_of_row = passages.doc_of_row
-        type_codes = {t: i for i, t in enumerate(sorted({d.doc_type for d in documents}))}
-        self._type_code = type_codes
-        self._type_of_doc = np.array([type_codes[d.doc_type] for d in documents], dtype=np.int8)
+        self._type_code = {t: i for i, t in enumerate(sorted({d.doc_type for d in documents}))}
+        self._type_of_doc = np.array([self._type_code[d.doc_type] for d in documents],
+                                     dtype=np.int8)
         self._weight_of_doc = np.array([TYPE_WEIGHT.get(d.doc_type, 1.0) for d in documents])
 
     # ------------------------------------------------------------ public
@@ -177,8 +178,9 @@ class Retriever:
         dense = [r for r, _ in self._dense(question, mask, depth)]
         lexical = [r for r, _ in self._bm25(question, mask, depth)]
         fused = rrf([dense, lexical])
-        weights = self._weight_of_doc[self._doc_of_row[list(fused)]].tolist()
-        for row, weight in zip(list(fused), weights, strict=True):
+        rows = list(fused)
+        for row, weight in zip(rows, self._weight_of_doc[self._doc_of_row[rows]].tolist(),
+                               strict=True):
             fused[row] *= weight
         return [(r, fused[r]) for r in top_rows(fused, k, self._id_rank)]
 

@@ -1,14 +1,14 @@
 """The passage store: passages.jsonl stays on disk, one line is read when a passage is needed.
 
 A serving process does not hold a Python object per passage. What ranking needs of
-every passage lives in one numpy table, ``passage_rows.npy`` (20 bytes a passage):
+every passage lives in one numpy table, ``passage_rows.npy`` (24 bytes a passage):
 the byte offset and length of its line in ``passages.jsonl``, its document (row of
 ``documents.jsonl``), its article number (-1 for none) and the rank of its id in sorted
 order (ties between equal scores are broken by id). ``passages.jsonl`` is memory-mapped,
 so its pages belong to the operating system's file cache, not to the process; a
 passage becomes a ``Passage`` only when it is returned, shown or quoted.
 
-At 10^6 passages the table is 20 MB, where a tuple of ``Passage`` objects was over a GB.
+At 10^6 passages the table is 23 MiB, where a tuple of ``Passage`` objects was over a GB.
 
 Left out: compressing passages.jsonl (it stays a plain, greppable file).
 """
@@ -65,9 +65,9 @@ def write_passages(path: Path, passages: Sequence[Passage],
                                  "which is not among the documents")
             line = passage_line(passage)
             out.write(line)
-            rows[i] = (offset, len(line), doc_row[passage.doc_id],
-                       NO_ARTICLE if passage.article_no is None else passage.article_no,
-                       rows["id_rank"][i])
+            rows["offset"][i], rows["length"][i] = offset, len(line)
+            rows["doc"][i] = doc_row[passage.doc_id]
+            rows["article_no"][i] = NO_ARTICLE if passage.article_no is None else passage.article_no
             offset += len(line)
     return rows
 
@@ -78,31 +78,34 @@ class PassageStore(Sequence[Passage]):
     def __init__(self, folder: Path, documents: Sequence[Document], cache_size: int = 4096):
         folder = Path(folder)
         try:
-            self.rows: np.ndarray = np.load(folder / ROWS_FILE, allow_pickle=False)
+            rows = np.load(folder / ROWS_FILE, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise IndexMismatchError(f"{ROWS_FILE} in {str(folder)!r} is unreadable ({exc}); "
                                      f"{_REBUILD}") from exc
-        if self.rows.dtype != ROW_DTYPE:
+        if rows.dtype != ROW_DTYPE:
             raise IndexMismatchError(f"{ROWS_FILE} in {str(folder)!r} has columns "
-                                     f"{self.rows.dtype}, expected {ROW_DTYPE}; {_REBUILD}")
+                                     f"{rows.dtype}, expected {ROW_DTYPE}; {_REBUILD}")
         self.documents = tuple(documents)
         self._handle = (folder / PASSAGES_FILE).open("rb")
         size = (folder / PASSAGES_FILE).stat().st_size
         self._map = mmap.mmap(self._handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        last = int(self.rows["offset"][-1] + self.rows["length"][-1]) if len(self.rows) else 0
-        if last != size or (len(self.rows) and int(self.rows["doc"].max()) >= len(documents)):
+        last = int(rows["offset"][-1] + rows["length"][-1]) if len(rows) else 0
+        if last != size or (len(rows) and int(rows["doc"].max()) >= len(documents)):
             raise IndexMismatchError(f"{PASSAGES_FILE} in {str(folder)!r} ({size:,} bytes) does "
                                      f"not match {ROWS_FILE} ({last:,} bytes); {_REBUILD}")
-        # columns ranking reads for every candidate (views into the table)
-        self.doc_of_row: np.ndarray = np.ascontiguousarray(self.rows["doc"])
-        self.article_of_row: np.ndarray = np.ascontiguousarray(self.rows["article_no"])
-        self.id_rank: np.ndarray = np.ascontiguousarray(self.rows["id_rank"])
-        self._by_id_rank = np.argsort(self.id_rank, kind="stable")  # rows in id order
+        # one contiguous array per column (ranking reads doc, article and id order)
+        self._offset = np.ascontiguousarray(rows["offset"])
+        self._length = np.ascontiguousarray(rows["length"])
+        self.doc_of_row: np.ndarray = np.ascontiguousarray(rows["doc"])
+        self.article_of_row: np.ndarray = np.ascontiguousarray(rows["article_no"])
+        self.id_rank: np.ndarray = np.ascontiguousarray(rows["id_rank"])
+        self._by_id_rank = np.empty_like(self.id_rank)  # rows in id order: the inverse
+        self._by_id_rank[self.id_rank] = np.arange(len(rows), dtype=self.id_rank.dtype)
         self._doc_row = {d.id: i for i, d in enumerate(self.documents)}
         self._read = lru_cache(maxsize=cache_size)(self._read_row)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.id_rank)
 
     def __getitem__(self, row):
         if isinstance(row, slice):
@@ -118,8 +121,8 @@ class PassageStore(Sequence[Passage]):
         return (self._read(i) for i in range(len(self)))
 
     def _read_row(self, row: int) -> Passage:
-        start = int(self.rows["offset"][row])
-        line = self._map[start : start + int(self.rows["length"][row])]
+        start = int(self._offset[row])
+        line = self._map[start : start + int(self._length[row])]
         try:
             passage = Passage.from_json(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
