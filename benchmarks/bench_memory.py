@@ -69,6 +69,7 @@ def worker(index: Path, count: int) -> dict:
     from rag.answer import SupportModel
     from rag.embed import load_embedder
     from rag.index import (
+        LEXICAL_DIR,
         open_passages,
         read_documents,
         read_manifest,
@@ -98,8 +99,8 @@ def worker(index: Path, count: int) -> dict:
         timed(open_passages, index, documents)
     load_s["  read vectors.faiss"], vectors = timed(faiss.read_index,
                                                     str(index / "vectors.faiss"))
-    load_s["  map bm25"], lexical = timed(LexicalIndex.load, index / "bm25",
-                                          manifest.lexical_tokenizer, mmap=True)
+    load_s["  map the lexical postings"], lexical = timed(LexicalIndex.load,
+                                                          index / LEXICAL_DIR)
     load_s["  Retriever (title index)"], _ = timed(Retriever, passages, documents, vectors,
                                                    lexical, embedder, read_quotations(index))
     load_s["  refusal statistics from the BM25 index"], _ = timed(

@@ -278,15 +278,28 @@ def _figures(result: Result, summary: dict) -> None:
         bm = entry.get("bm25")
         if bm:
             jieba_s = n * summary["chars_per_passage"] / summary["jieba_chars_per_s"]
-            fig(f"{label}: BM25 build (bm25s over token ids) / + jieba estimate",
-                f"{bm['build_s']} / {bm['build_s'] + jieba_s:.0f}", "s",
-                f"{bm['tokens']:,} tokens, {bm['nonzeros']:,} non-zeros; build peak "
+            fig(f"{label}: BM25 build (bm25s scores over token ids, impact-ordered) / + jieba "
+                "estimate", f"{bm['build_s']} / {bm['build_s'] + jieba_s:.0f}", "s",
+                f"{bm['tokens']:,} tokens, {bm['nonzeros']:,} postings; build peak "
                 f"{bm['build_peak_rss_mib']} MiB", load=load, command=cmd)
-            fig(f"{label}: BM25 score + top-100 p50 / p95",
-                f"{bm['score_top100']['p50_ms']} / {bm['score_top100']['p95_ms']}", "ms",
-                "LexicalIndex.scores over the gold questions", load=load, command=cmd)
+            cap = bm.get("postings_per_token")
+            if cap is None:  # measured before rag/ capped the postings read a token
+                fig(f"{label}: BM25 score + top-100 p50 / p95",
+                    f"{bm['score_top100']['p50_ms']} / {bm['score_top100']['p95_ms']}", "ms",
+                    "LexicalIndex.scores over the gold questions", load=load, command=cmd)
+            else:
+                capped_ms, exact_ms = bm["score_top100_capped"], bm["score_top100_exact"]
+                fig(f"{label}: BM25 score + top-100 p50 / p95, {cap:,} postings a token "
+                    "(served) / every posting (exact)",
+                    f"{capped_ms['p50_ms']} / {capped_ms['p95_ms']} ms; "
+                    f"{exact_ms['p50_ms']} / {exact_ms['p95_ms']} ms", "",
+                    f"LexicalIndex.scores over the gold questions; {bm['tokens_over_cap']:,} "
+                    "tokens have more postings than the cap", load=load, command=cmd)
+                fig(f"{label}: BM25 with the postings cap against exact BM25: recall@10, "
+                    "same top 1", f"{bm['capped_recall_at_10']}, {bm['capped_same_top1']}", "",
+                    "the gold questions' lexical top 10", load=load, command=cmd)
         if entry.get("index"):
-            _index_figures(result, label, entry["index"], load, cmd)
+            _index_figures(result, label, entry["index"], entry.get("bm25", {}), load, cmd)
         if entry.get("serve"):
             _serve_figures(result, f"{label}: serving process", entry["serve"], load, cmd)
         capped = entry.get("serve_capped", {})
@@ -300,8 +313,11 @@ def _figures(result: Result, summary: dict) -> None:
     _aims(result)
 
 
-def _index_figures(result: Result, label: str, index: dict, load, cmd: str) -> None:
-    files = index["files_mib"]
+def _index_figures(result: Result, label: str, index: dict, lexical: dict, load,
+                   cmd: str) -> None:
+    files = dict(index["files_mib"])
+    if not any(name.startswith("lexical/") for name in files):  # measured before rglob
+        files.update({f"lexical/{name}": mib for name, mib in lexical.get("files_mib", {}).items()})
     result.figure(f"{label}: index folder on disk", round(sum(files.values()), 1), "MiB",
                   ", ".join(f"{name} {mib}" for name, mib in files.items()) +
                   f"; {index['faiss_index']}; {index['documents']:,} documents",
@@ -391,16 +407,19 @@ def _aims(result: Result) -> None:
         runs = [r for r in capped["serve"]["search"] if r["path"] == "Pipeline.search"
                 and r.get("search_setting") == default]
         p95 = runs[0]["p95_ms"] if runs else None
+        cold = capped["serve"]["search"][0]  # the first pass after the page cache was dropped
         result.aim(f"10^6, the same serving process inside a {RSS_AIM_MIB:.0f} MiB memory "
                    "limit (cgroup: resident memory and page cache together): Pipeline.search "
                    "hybrid p95 <= 50 ms", f"<= 50 ms within {RSS_AIM_MIB:.0f} MiB",
                    f"p95 {p95} ms; answered every question; group peak "
                    f"{capped['group_peak_mib']} MiB, limit reached {capped['limit_hits']:,} "
                    f"times (page cache dropped first: {capped.get('page_cache_dropped')}); "
-                   f"process anonymous {capped['serve']['rss_mib']['searched']['RssAnon']} MiB",
+                   f"process anonymous {capped['serve']['rss_mib']['searched']['RssAnon']} MiB; "
+                   f"first pass, cold cache: {cold['path']} {cold['retriever']} p95 "
+                   f"{cold['p95_ms']} ms",
                    p95 is not None and p95 <= P95_AIM_MS, command=cmd,
-                   note="the kernel evicts mapped BM25 pages to stay under the limit and "
-                   "reads them again: the 2.8 GiB BM25 index is the working set")
+                   note="resident memory and page cache share the limit: the kernel evicts "
+                   "mapped pages to stay under it, and reads again those a question needs")
     elif capped:
         result.aim(f"10^6, the same serving process inside a {RSS_AIM_MIB:.0f} MiB memory "
                    "limit", f"answers within {RSS_AIM_MIB:.0f} MiB",

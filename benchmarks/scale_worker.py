@@ -233,8 +233,8 @@ def synth_tokens(lexicon: dict, n: int, seed: int) -> tuple[np.ndarray, np.ndarr
 
 
 def step_bm25(n: int, inputs: Path, out: Path) -> dict:
-    import bm25s
-
+    """Build the lexical index rag/ serves (bm25s scores, posting lists split at the cap),
+    then score the questions with the cap and without it (exact BM25)."""
     from rag.lexical import LexicalIndex
 
     out.mkdir(parents=True, exist_ok=True)
@@ -245,26 +245,38 @@ def step_bm25(n: int, inputs: Path, out: Path) -> dict:
     record["tokens"] = int(len(ids))
     corpus = SimpleNamespace(ids=_LazyDocs(ids, offsets),
                              vocab={token: i for i, token in enumerate(tokens)})
-    retriever = bm25s.BM25()
-    seconds, _ = timed(retriever.index, corpus, show_progress=False)
+    seconds, lexical = timed(LexicalIndex.from_token_lists, corpus, TOKENIZER)
     record["build_s"] = round(seconds, 2)
-    record["nonzeros"] = int(len(retriever.scores["data"]))
+    record["nonzeros"] = int(lexical._starts[-1])
+    record["postings_per_token"] = lexical.params.postings_per_token
+    record["tokens_over_cap"] = int(np.count_nonzero(
+        np.diff(lexical._starts) > lexical.params.postings_per_token))
     del ids, offsets, corpus
     record["build_peak_rss_mib"] = proc_status().get("VmHWM")
-    record["save_s"], _ = timed(retriever.save, str(out / "bm25"), show_progress=False)
-    lexical = LexicalIndex(retriever, TOKENIZER)
-    for q in data.questions[:5]:
-        lexical.scores(q)
-    times = []
-    for q in data.questions:
-        started = time.perf_counter()
-        scores = lexical.scores(q)
-        if scores.any():
-            np.argpartition(-scores, min(100, n - 1))[:100]
-        times.append(time.perf_counter() - started)
-    record["score_top100"] = latency_ms(times)
+    record["save_s"], _ = timed(lexical.save, out / "lexical")
+    del lexical
+    served = LexicalIndex.load(out / "lexical")
+    top = {}
+    for name, exact in (("capped", False), ("exact", True)):
+        for q in data.questions[:5]:
+            served.scores(q, exact=exact)
+        times, top[name] = [], []
+        for q in data.questions:
+            started = time.perf_counter()
+            scores = served.scores(q, exact=exact)
+            best = np.argpartition(-scores, min(100, n - 1))[:100] if scores.any() else []
+            times.append(time.perf_counter() - started)
+            ranked = sorted((-float(scores[r]), int(r)) for r in best if scores[r] > 0)
+            top[name].append([r for _, r in ranked[:10]])
+        record[f"score_top100_{name}"] = latency_ms(times)
+    shared = [len(set(a) & set(b)) / max(1, len(b)) for a, b in zip(top["capped"], top["exact"],
+                                                                   strict=True)]
+    record["capped_recall_at_10"] = round(float(np.mean(shared)), 4)
+    record["capped_same_top1"] = round(float(np.mean(
+        [bool(a) and bool(b) and a[0] == b[0] for a, b in zip(top["capped"], top["exact"],
+                                                               strict=True)])), 4)
     record["files_mib"] = {p.name: round(p.stat().st_size / 2**20, 1)
-                           for p in sorted((out / "bm25").iterdir())}
+                           for p in sorted((out / "lexical").iterdir())}
     return record
 
 
@@ -325,14 +337,15 @@ def step_index(n: int, inputs: Path, out: Path) -> dict:
     record["passages_s"], (passages, documents) = timed(synth_passages, data, n, n + 11)
     record["documents"] = len(documents)
     vectors = faiss.read_index(str(out / ("flat.faiss" if kind == "flat" else "ivf_sq8.faiss")))
-    lexical = LexicalIndex.load(out / "bm25", TOKENIZER)
+    lexical = LexicalIndex.load(out / "lexical")
     real = read_manifest(data.index)
     fields = dict(embedder=real.embedder, dim=real.dim, corpus_sha256="synthetic", files=(),
                   chunking={}, lexical_tokenizer=TOKENIZER, faiss_index=kind)
     record["write_s"], _ = timed(write_index, out / "index", fields, passages, documents,
                                  vectors, lexical)
-    record["files_mib"] = {p.name: round(p.stat().st_size / 2**20, 1)
-                           for p in sorted((out / "index").iterdir()) if p.is_file()}
+    folder = out / "index"
+    record["files_mib"] = {str(p.relative_to(folder)): round(p.stat().st_size / 2**20, 1)
+                           for p in sorted(folder.rglob("*")) if p.is_file()}
     record["peak_rss_mib"] = proc_status().get("VmHWM")
     return record
 

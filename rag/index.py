@@ -10,7 +10,7 @@ Layout (plain, readable files)::
     documents.jsonl    one document a line (metadata, no body)
     quotations.json    for each regulation, the documents that quote its 《title》
     vectors.faiss      the FAISS index over the passage vectors (inner product)
-    bm25/              the bm25s lexical index
+    lexical/           BM25 postings, impact-ordered, as numpy files (``rag.lexical``)
 
 A build writes a fresh folder beside the target and swaps it in whole, so a failed
 or killed build leaves the previous index as it was. Loading checks the format
@@ -42,9 +42,13 @@ from rag.types import Document, Passage
 
 QUOTATIONS_FILE = "quotations.json"
 
-FORMAT_VERSION = 2  # 2: passage_rows.npy and quotations.json
+FORMAT_VERSION = 3  # 2: passage_rows.npy and quotations.json; 3: lexical/ replaces bm25/
+LEXICAL_DIR = "lexical"
 DEFAULT_INDEX_DIR = Path(".ragqa") / "index"
-_CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, "documents.jsonl", QUOTATIONS_FILE, "vectors.faiss")
+# every file but the two big posting arrays, whose sizes lexical/starts.npy fixes
+_CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, "documents.jsonl", QUOTATIONS_FILE, "vectors.faiss",
+                f"{LEXICAL_DIR}/params.json", f"{LEXICAL_DIR}/vocab.json",
+                f"{LEXICAL_DIR}/starts.npy")
 REBUILD_HINT = "rebuild it with: ragqa index --rebuild"
 
 
@@ -118,7 +122,7 @@ def write_index(
             json.dumps(quotations(documents, passages), ensure_ascii=False, indent=1,
                        sort_keys=True) + "\n", encoding="utf-8")
         faiss.write_index(vectors_index, str(staging / "vectors.faiss"))
-        lexical.save(staging / "bm25")
+        lexical.save(staging / LEXICAL_DIR)
         checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED}
         manifest = Manifest(
             format_version=FORMAT_VERSION,

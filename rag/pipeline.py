@@ -20,6 +20,7 @@ from rag.clause import ClauseRef
 from rag.errors import IndexMismatchError, QueryError
 from rag.index import (
     DEFAULT_INDEX_DIR,
+    LEXICAL_DIR,
     REBUILD_HINT,
     open_passages,
     prepare_loaded,
@@ -109,8 +110,8 @@ class Pipeline:
         try:
             vectors = faiss.read_index(str(index_dir / "vectors.faiss"))
             prepare_loaded(vectors)
-            lexical = LexicalIndex.load(index_dir / "bm25", manifest.lexical_tokenizer, mmap=True)
-        except Exception as exc:  # faiss raises RuntimeError; bm25s raises several kinds
+            lexical = LexicalIndex.load(index_dir / LEXICAL_DIR)
+        except Exception as exc:  # faiss raises RuntimeError; numpy and json several kinds
             raise IndexMismatchError(f"the index at {str(index_dir)!r} is damaged ({exc}); "
                                      f"{REBUILD_HINT}") from exc
         if vectors.ntotal != len(passages) or len(passages) != manifest.n_passages:

@@ -1,7 +1,7 @@
 """Dense, lexical and hybrid retrieval over one loaded index, with clause lookup first.
 
 - ``dense``: FAISS inner product between the e5 query vector and passage vectors.
-- ``bm25``: bm25s over jieba tokens.
+- ``bm25``: BM25 over jieba words and bigrams (``rag.lexical``).
 - ``hybrid``: reciprocal rank fusion of the two lists (``rrf``), with final texts
   ahead of drafts: passages of explanations and review reports weigh a little less,
   so for what the rules say the regulation's own article comes first.
