@@ -211,8 +211,8 @@ class LexicalIndex:
             handle = getattr(array, "_mmap", None)
             if handle is not None and hasattr(mmap, "MADV_RANDOM"):
                 handle.madvise(mmap.MADV_RANDOM)
-        if len(starts) != len(tokens) + 1 or int(starts[-1]) != len(rows) or len(rows) != len(
-                scores):
+        consistent = len(starts) == len(tokens) + 1 and int(starts[-1]) == len(rows) == len(scores)
+        if not consistent:
             raise ValueError(f"the lexical index in {str(folder)!r} is inconsistent "
                              f"({len(tokens)} tokens, {len(starts)} starts, {len(rows)} rows, "
                              f"{len(scores)} scores)")
