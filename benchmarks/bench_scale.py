@@ -278,7 +278,7 @@ def _figures(result: Result, summary: dict) -> None:
         bm = entry.get("bm25")
         if bm:
             jieba_s = n * summary["chars_per_passage"] / summary["jieba_chars_per_s"]
-            fig(f"{label}: BM25 build (bm25s scores over token ids, impact-ordered) / + jieba "
+            fig(f"{label}: BM25 build (bm25s scores over token ids, lists split at the cap) / + jieba "
                 "estimate", f"{bm['build_s']} / {bm['build_s'] + jieba_s:.0f}", "s",
                 f"{bm['tokens']:,} tokens, {bm['nonzeros']:,} postings; build peak "
                 f"{bm['build_peak_rss_mib']} MiB", load=load, command=cmd)

@@ -40,16 +40,6 @@ CHUNK = 1 << 16
 TOKENIZER = "mixed"  # rag/'s default: jieba words and character bigrams
 
 
-def ivf_lists(n: int) -> int:
-    """Inverted lists for n vectors: the power of two nearest sqrt(n), as
-    ``rag.index.choose_faiss_index`` picks past 200,000.
-
-    >>> ivf_lists(10_000), ivf_lists(100_000), ivf_lists(1_000_000)
-    (128, 256, 1024)
-    """
-    return int(2 ** round(np.log2(np.sqrt(n))))
-
-
 def synth_vectors(base: np.ndarray, n: int, seed: int, noise: float = NOISE) -> np.ndarray:
     """n unit vectors: w*a + (1-w)*b for two random real vectors a, b (w uniform),
     normalised, plus isotropic noise of norm ``noise``, normalised again.
@@ -92,7 +82,7 @@ def _inputs(folder: Path) -> SimpleNamespace:
 def step_vectors(n: int, inputs: Path, out: Path) -> dict:
     import faiss
 
-    from rag.index import TRAIN_PER_LIST, build_faiss, choose_faiss_index
+    from rag.index import TRAIN_PER_LIST, build_faiss, choose_faiss_index, ivf_lists
 
     out.mkdir(parents=True, exist_ok=True)
     data = _inputs(inputs)

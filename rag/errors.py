@@ -4,6 +4,9 @@ Every message names the offending value and says how to fix it.
 """
 
 
+REBUILD_HINT = "rebuild it with: ragqa index --rebuild"  # ends every damaged-index message
+
+
 class RagError(Exception):
     """Base class of every error this library raises on purpose."""
 

@@ -10,7 +10,8 @@ Layout (plain, readable files)::
     documents.jsonl    one document a line (metadata, no body)
     quotations.json    for each regulation, the documents that quote its 《title》
     vectors.faiss      the FAISS index over the passage vectors (inner product)
-    lexical/           BM25 postings, impact-ordered, as numpy files (``rag.lexical``)
+    lexical/           BM25 posting lists as numpy files, each token's best first
+                       (``rag.lexical``)
 
 A build writes a fresh folder beside the target and swaps it in whole, so a failed
 or killed build leaves the previous index as it was. Loading checks the format
@@ -36,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.clause import quotations
-from rag.errors import IndexMismatchError, IndexMissingError
+from rag.errors import REBUILD_HINT, IndexMismatchError, IndexMissingError
 from rag.store import PASSAGES_FILE, ROWS_FILE, PassageStore, passage_line, write_passages
 from rag.types import Document, Passage
 
@@ -49,7 +50,6 @@ DEFAULT_INDEX_DIR = Path(".ragqa") / "index"
 _CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, "documents.jsonl", QUOTATIONS_FILE, "vectors.faiss",
                 f"{LEXICAL_DIR}/params.json", f"{LEXICAL_DIR}/vocab.json",
                 f"{LEXICAL_DIR}/starts.npy")
-REBUILD_HINT = "rebuild it with: ragqa index --rebuild"
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,16 @@ def choose_faiss_index(n: int, requested: str = "auto") -> str:
         return requested
     if n < 200_000:
         return "flat"
-    return f"ivf{1 << round(math.log2(math.sqrt(n)))},sq8"
+    return f"ivf{ivf_lists(n)},sq8"
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for n vectors: the power of two nearest sqrt(n).
+
+    >>> ivf_lists(10_000), ivf_lists(100_000), ivf_lists(1_000_000)
+    (128, 256, 1024)
+    """
+    return 1 << round(math.log2(math.sqrt(n)))
 
 
 NPROBE = 32  # IVF lists visited per query

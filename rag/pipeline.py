@@ -17,11 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.clause import ClauseRef
-from rag.errors import IndexMismatchError, QueryError
+from rag.errors import REBUILD_HINT, IndexMismatchError, QueryError
 from rag.index import (
     DEFAULT_INDEX_DIR,
     LEXICAL_DIR,
-    REBUILD_HINT,
     open_passages,
     prepare_loaded,
     read_documents,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexMismatchError
+from rag.errors import REBUILD_HINT, IndexMismatchError
 from rag.types import Document, Passage
 
 PASSAGES_FILE = "passages.jsonl"
@@ -32,7 +32,6 @@ ROWS_FILE = "passage_rows.npy"
 ROW_DTYPE = np.dtype([("offset", "<i8"), ("length", "<i4"), ("doc", "<i4"),
                       ("article_no", "<i4"), ("id_rank", "<i4")])
 NO_ARTICLE = -1
-_REBUILD = "rebuild it with: ragqa index --rebuild"
 
 
 def passage_line(passage: Passage) -> bytes:
@@ -81,10 +80,10 @@ class PassageStore(Sequence[Passage]):
             rows = np.load(folder / ROWS_FILE, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise IndexMismatchError(f"{ROWS_FILE} in {str(folder)!r} is unreadable ({exc}); "
-                                     f"{_REBUILD}") from exc
+                                     f"{REBUILD_HINT}") from exc
         if rows.dtype != ROW_DTYPE:
             raise IndexMismatchError(f"{ROWS_FILE} in {str(folder)!r} has columns "
-                                     f"{rows.dtype}, expected {ROW_DTYPE}; {_REBUILD}")
+                                     f"{rows.dtype}, expected {ROW_DTYPE}; {REBUILD_HINT}")
         self.documents = tuple(documents)
         self._handle = (folder / PASSAGES_FILE).open("rb")
         size = (folder / PASSAGES_FILE).stat().st_size
@@ -92,7 +91,7 @@ class PassageStore(Sequence[Passage]):
         last = int(rows["offset"][-1] + rows["length"][-1]) if len(rows) else 0
         if last != size or (len(rows) and int(rows["doc"].max()) >= len(documents)):
             raise IndexMismatchError(f"{PASSAGES_FILE} in {str(folder)!r} ({size:,} bytes) does "
-                                     f"not match {ROWS_FILE} ({last:,} bytes); {_REBUILD}")
+                                     f"not match {ROWS_FILE} ({last:,} bytes); {REBUILD_HINT}")
         # one contiguous array per column (ranking reads doc, article and id order)
         self._offset = np.ascontiguousarray(rows["offset"])
         self._length = np.ascontiguousarray(rows["length"])
@@ -127,10 +126,10 @@ class PassageStore(Sequence[Passage]):
             passage = Passage.from_json(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexMismatchError(f"{PASSAGES_FILE} line {row + 1} is corrupt ({exc}); "
-                                     f"{_REBUILD}") from exc
+                                     f"{REBUILD_HINT}") from exc
         if passage.doc_id != self.documents[int(self.doc_of_row[row])].id:
             raise IndexMismatchError(f"{PASSAGES_FILE} line {row + 1} does not belong to the "
-                                     f"document {ROWS_FILE} names; {_REBUILD}")
+                                     f"document {ROWS_FILE} names; {REBUILD_HINT}")
         return passage
 
     # ------------------------------------------------------------ lookups

@@ -266,7 +266,7 @@ def mount(
     """Mount ``demo`` (from ``build_app``) at "/" of ``app``; returns gradio's sub-app.
 
     Only the mounting: a caller whose server is already running must run gradio's
-    start-up itself (:func:`ui.server.start_mounted` does), since ``app``'s lifespan
+    start-up itself (``ui.server`` does, after mounting), since ``app``'s lifespan
     has already been entered.
     """
     gr.mount_gradio_app(app, demo, "/", server_name=host, server_port=port,

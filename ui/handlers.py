@@ -18,13 +18,7 @@ from rag.types import Answer
 from ui import render
 from ui.browser import Catalogue, Located, UnknownItemError
 from ui.errors import user_message
-from ui.settings import (  # noqa: F401 - re-exported for ui.app and older callers
-    DEFAULT_K,
-    HISTORY_LIMIT,
-    MAX_K,
-    MAX_QUESTION_CHARS,
-    RETRIEVERS,
-)
+from ui.settings import DEFAULT_K, HISTORY_LIMIT, MAX_K, RETRIEVERS
 
 STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
 STREAM_DELAY_S = 0.02
