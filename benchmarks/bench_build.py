@@ -1,6 +1,6 @@
 """Index build: passages per second for each step, and a rebuild after one file changed.
 
-Steps, as ``rag.build.build_index`` runs them: ingest (read, clean, split), embed
+Steps, as ``rag.index.build.build_index`` runs them: ingest (read, clean, split), embed
 (cold: a ~100-passage sample embedded directly, extrapolated by characters; warm:
 the whole corpus from the embedding cache), FAISS, BM25, write. The whole warm build
 is ``build_index(..., force=True)`` into a scratch folder with the shared cache.
@@ -35,12 +35,13 @@ def _repeat(fn, runs: int, budget_s: float) -> tuple[list[float], object]:
 
 
 def run(command: str, quick: bool = False) -> Result:
-    from rag.build import build_index, embedding_text
     from rag.embed import load_embedder
-    from rag.embed_cache import EmbeddingCache
-    from rag.index import build_faiss, choose_faiss_index
+    from rag.index.build import build_index, embedding_text
+    from rag.index.embed_cache import EmbeddingCache
+    from rag.index.lexical import LexicalIndex
+    from rag.index.vectors import build_faiss, choose_faiss_index
     from rag.ingest import ingest
-    from rag.lexical import LexicalIndex, tokenize
+    from rag.text import tokenize
 
     result = Result("build", command)
     manifest = wait_for_index(INDEX)
@@ -152,7 +153,7 @@ def run(command: str, quick: bool = False) -> Result:
 
 
 def _rebuild_one_file(build_index) -> dict:
-    from rag.corpus import decode
+    from rag.ingest.corpus import decode
 
     corpus = TMP / "rebuild-corpus"
     index = TMP / "rebuild-index"

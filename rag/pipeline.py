@@ -2,11 +2,11 @@
 
 ``Pipeline.load`` reads the index folder with every check (format, embedder,
 checksums, and the corpus hash when a corpus folder is given). It keeps documents
-and FAISS in memory, BM25 memory-mapped, and passages in a ``rag.store.PassageStore``
+and FAISS in memory, BM25 memory-mapped, and passages in a ``rag.index.store.PassageStore``
 (numpy columns in memory, each passage read from disk when it is returned).
 
 ``ask`` is the single code path behind ``ragqa ask``, the UI and the evaluation
-harness: the offline answerer always, and the language-model answerer (``rag.llm``)
+harness: the offline answerer always, and the language-model answerer (``rag.answer.llm``)
 on top when RAGQA_LLM_* configure one.
 """
 
@@ -16,20 +16,20 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.clause import ClauseRef
 from rag.errors import REBUILD_HINT, IndexMismatchError, QueryError
-from rag.index import (
+from rag.index.folder import (
     DEFAULT_INDEX_DIR,
     LEXICAL_DIR,
     open_passages,
-    prepare_loaded,
     read_documents,
     read_manifest,
     read_quotations,
     verify_checksums,
 )
-from rag.retrieve import Filters, Retriever
-from rag.store import PassageStore
+from rag.index.store import PassageStore
+from rag.index.vectors import prepare_loaded
+from rag.search.clause import ClauseRef
+from rag.search.retrieve import Filters, Retriever
 from rag.types import Answer, Document, Hit, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -59,7 +59,7 @@ class Pipeline:
     def __init__(self, index_dir: Path, manifest, passages: PassageStore,
                  documents: tuple[Document, ...], vectors, lexical, embedder, llm=None,
                  reranker=None, quoting: dict[str, tuple[str, ...]] | None = None):
-        from rag.answer import SupportModel
+        from rag.answer.offline import SupportModel
 
         self.index_dir = index_dir
         self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
@@ -77,10 +77,10 @@ class Pipeline:
              embedder=None, verify: bool = True, llm="env", reranker="env") -> Pipeline:
         import faiss
 
+        from rag.answer.llm import LLMConfig
         from rag.embed import load_embedder
-        from rag.lexical import LexicalIndex
-        from rag.llm import LLMConfig
-        from rag.rerank import load_reranker
+        from rag.index.lexical import LexicalIndex
+        from rag.search.rerank import load_reranker
 
         llm = LLMConfig.from_env() if llm == "env" else llm
         reranker = load_reranker() if reranker == "env" else reranker
@@ -94,7 +94,7 @@ class Pipeline:
                 f"({embedder.dim} dims); set RAGQA_EMBED_MODEL to match, or {REBUILD_HINT}"
             )
         if corpus_dir is not None:
-            from rag.corpus import read_corpus
+            from rag.ingest.corpus import read_corpus
 
             current = read_corpus(corpus_dir).sha256
             if current != manifest.corpus_sha256:
@@ -150,7 +150,7 @@ class Pipeline:
 
     def basis(self, question: str, hits: list[Hit]):
         """The measurements the refusal decision rests on (None for a clause lookup)."""
-        from rag.answer import measure_basis
+        from rag.answer.offline import measure_basis
 
         if not hits or any(h.source == "clause" for h in hits):
             return None
@@ -163,7 +163,7 @@ class Pipeline:
                  doc_id: str | None = None, doc_type: str | None = None,
                  history: Sequence[str] = ()) -> tuple[str, list[Hit]]:
         """The search query (the question with legal terms for lay words) and its hits."""
-        from rag.glossary import expand
+        from rag.search.glossary import expand
 
         question = clean_question(question)
         filters = Filters((doc_id,) if doc_id else (), doc_type)
@@ -184,8 +184,8 @@ class Pipeline:
     def ask(self, question: str, k: int = 8, retriever: str = "hybrid",
             doc_id: str | None = None, doc_type: str | None = None,
             history: Sequence[str] = ()) -> Answer:
-        from rag.answer import answer_offline
-        from rag.llm import answer_with_llm
+        from rag.answer.llm import answer_with_llm
+        from rag.answer.offline import answer_offline
 
         query, hits = self.retrieve(question, k, retriever, doc_id, doc_type, history)
         question = clean_question(question)

@@ -119,7 +119,7 @@ def cmd_index(args) -> int:
         print(f"{len(ingested.documents)} documents, {len(ingested.passages)} passages",
               file=sys.stderr)
         return 0
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     report = build_index(args.corpus, args.index, faiss_kind=args.faiss, force=args.rebuild)
     for name, reason in report.skipped_files:
@@ -175,14 +175,14 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from rag.index import read_manifest
+    from rag.index.folder import read_manifest
 
     try:
         read_manifest(Path(args.index))
     except Exception:
         print(f"no usable index at {args.index}; building it from {args.corpus} …",
               file=sys.stderr)
-        from rag.build import build_index
+        from rag.index.build import build_index
 
         print(build_index(args.corpus, args.index).summary(), file=sys.stderr)
     # two phases (ui.server): the JSON API listens at once and answers once the index is
@@ -230,7 +230,7 @@ def cmd_eval(args) -> int:
 def _calibrate(args) -> int:
     from eval.calibrate import markdown, supports_for, sweep
     from eval.gold import load_gold
-    from rag.answer import REFUSAL_THRESHOLD
+    from rag.answer.offline import REFUSAL_THRESHOLD
 
     items = load_gold(args.gold)[: args.limit]
     supports = supports_for(items, _load(args), args.retriever)

@@ -26,7 +26,7 @@ def ingested():
 
 @pytest.fixture(scope="session")
 def built_index():
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     report = build_index(CORPUS, INDEX, cache_dir=CACHE, progress=True)
     print(report.summary())

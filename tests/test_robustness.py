@@ -79,7 +79,7 @@ def test_manifest_from_another_format_is_refused(built_index, tmp_path):
 
 
 def test_interrupted_swap_is_recovered(built_index, tmp_path):
-    from rag.index import recover_interrupted
+    from rag.index.folder import recover_interrupted
 
     target = tmp_path / "index"
     shutil.copytree(built_index, tmp_path / ".index.old-1-2")

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import CACHE, CORPUS, doc_by_title
 
-from rag.clause import TitleResolver
 from rag.errors import IndexMismatchError
-from rag.index import read_quotations
+from rag.index.folder import read_quotations
+from rag.index.store import NO_ARTICLE, PassageStore
 from rag.pipeline import Pipeline
-from rag.store import NO_ARTICLE, PassageStore
+from rag.search.clause import TitleResolver
 from rag.types import Document
 
 MINORS = "山西省未成年人保护条例"
@@ -93,7 +93,7 @@ def test_titles_resolve_among_many_similar_titles(pipeline):
 def test_filtered_search_on_an_inverted_file_index(pipeline, tmp_path):
     """Large corpora get an IVF index; a question naming a document, and a document
     filter, restrict the search there too (FAISS takes IVF parameters with the filter)."""
-    from rag.build import build_index
+    from rag.index.build import build_index
 
     report = build_index(CORPUS, tmp_path / "ivf", faiss_kind="ivf32,sq8", cache_dir=CACHE,
                          progress=False)

@@ -13,16 +13,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.index import (
-    Manifest,
-    build_faiss,
-    choose_faiss_index,
-    passage_lines,
-    read_manifest,
-    write_index,
-)
+from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
+from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
-from rag.passages import ChunkingParams
+from rag.ingest.passages import ChunkingParams
 from rag.types import Passage
 
 
@@ -74,8 +68,8 @@ def build_index(
     force: bool = False,
 ) -> BuildReport:
     from rag.embed import load_embedder
-    from rag.embed_cache import EmbeddingCache
-    from rag.lexical import LexicalIndex
+    from rag.index.embed_cache import EmbeddingCache
+    from rag.index.lexical import LexicalIndex
 
     index_dir = Path(index_dir)
     seconds: dict[str, float] = {}

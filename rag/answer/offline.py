@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.lexical import tokenize
+from rag.text import tokenize
 from rag.types import Answer, Citation, Hit, Passage
 
 REFUSAL_THRESHOLD = 0.32  # adequacy below this refuses; calibrated on eval/gold.jsonl

@@ -30,59 +30,16 @@ Left out: synonym expansion, a custom user dictionary, compressed postings.
 from __future__ import annotations
 
 import json
-import logging
 import mmap
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from rag.clean import search_text
+from rag.text import tokenize
 
-TOKENIZERS = ("jieba", "bigram", "mixed")
 POSTINGS_PER_TOKEN = 50_000  # the cap a build records (5 % of 10^6); module docstring
 _FILES = ("params.json", "vocab.json", "starts.npy", "rows.npy", "scores.npy")
-_WORD = re.compile(r"[\w\u3400-\u9fff]+")
-# function words that only add noise to BM25 (的, 了, 是 …) and question words
-STOPWORDS = frozenset(
-    "的 了 是 在 和 与 或 及 等 对 为 由 其 之 也 就 都 而 并 从 以 于 把 被 让 向 有 没有 "
-    "吗 呢 吧 啊 什么 怎么 怎么办 如何 哪些 哪个 哪 多少 几 是否 能 能否 可以 会 要 "
-    "我 我们 你 他 她 它 这 那 这个 那个 一个 请问 规定 条例".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def tokenize(text: str, method: str = "jieba") -> list[str]:
-    """Search tokens of a text.
-
-    >>> tokenize("网吧能让未成年人进去吗？")
-    ['网吧', '未成', '成年', '未成年', '成年人', '未成年人', '进去']
-    >>> tokenize("ＰＭ２.５超标", "bigram")
-    ['pm', 'm2', '2.', '.5', '5超', '超标']
-    """
-    normalized = search_text(text)
-    if method == "mixed":  # words and character bigrams together
-        return tokenize(text, "jieba") + tokenize(text, "bigram")
-    if method == "bigram":
-        compact = re.sub(r"[^\w.\u3400-\u9fff]", "", normalized)
-        return [compact[i : i + 2] for i in range(len(compact) - 1)] or ([compact] if compact else [])
-    if method != "jieba":
-        raise ValueError(f"unknown tokenizer {method!r}; use one of {TOKENIZERS}")
-    tokens = []
-    for token in _jieba().lcut_for_search(normalized):
-        if _WORD.fullmatch(token) and token not in STOPWORDS:
-            tokens.append(token)
-    return tokens
 
 
 def split_postings(starts: np.ndarray, rows: np.ndarray, scores: np.ndarray,

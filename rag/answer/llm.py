@@ -211,7 +211,7 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float
 
 
 def passage_label(p: Passage) -> str:
-    """《title》第十二条, or 《title》 with its section path (as rag.answer labels it)."""
+    """《title》第十二条, or 《title》 with its section path (as rag.answer.offline labels it)."""
     return f"《{p.doc_title}》{p.article or p.section or ''}"
 
 

@@ -1,4 +1,9 @@
-"""Files to documents to passages: the whole ingestion, with no model involved.
+"""ingest: files to documents to passages, with no model involved.
+
+Modules: ``corpus`` (read and decode the files), ``clean`` (page furniture, broken
+lines), ``documents`` (split a file into its documents, typed and titled),
+``passages`` (one per article, or per heading section), ``quotations`` (which
+documents quote a regulation). Imports only the shared values.
 
 ``ingest(folder)`` reads the corpus (``corpus``), cleans each file and splits it into
 documents (``clean``, ``documents``) and the documents into passages (``passages``).
@@ -11,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.clean import strip_page_furniture
-from rag.corpus import Corpus, read_corpus
-from rag.documents import split_documents
-from rag.passages import ChunkingParams, split_passages
+from rag.ingest.clean import strip_page_furniture
+from rag.ingest.corpus import Corpus, read_corpus
+from rag.ingest.documents import split_documents
+from rag.ingest.passages import ChunkingParams, split_passages
 from rag.types import Document, Passage
 
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.clean import search_text
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int
-from rag.types import Document, Passage
+from rag.text import search_text
+from rag.types import Document
 
 _ARTICLE_REF = re.compile(rf"第\s*([{CHINESE_NUMERAL_CHARS}0-9]+)\s*条")
 _RULES_MENTION = re.compile(r"([\u4e00-\u9fff“”、\"]{2,40}?(?:条例|办法|细则|规则|规定))")
@@ -91,24 +91,6 @@ def _bigrams(text: str) -> set[str]:
     ['约能', '能源', '节约']
     """
     return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def quotations(documents: Sequence[Document], passages: Iterable[Passage]) -> dict[str, list[str]]:
-    """For each regulation, the other documents whose passages quote 《its title》.
-
-    One pass at build time (the result is stored in the index folder): every 《…》 in
-    every passage is looked up among the regulations' titles.
-    """
-    regulation_of = {d.title: d.id for d in documents if d.doc_type == "regulation"}
-    quoting: dict[str, set[str]] = {}
-    for p in passages:
-        if "《" not in p.text:
-            continue
-        for title in set(re.findall(r"《([^《》]{2,60})》", p.text)):
-            doc_id = regulation_of.get(title)
-            if doc_id is not None and doc_id != p.doc_id:
-                quoting.setdefault(doc_id, set()).add(p.doc_id)
-    return {k: sorted(v) for k, v in sorted(quoting.items())}
 
 
 class TitleResolver:

@@ -1,7 +1,7 @@
 """Dense, lexical and hybrid retrieval over one loaded index, with clause lookup first.
 
 - ``dense``: FAISS inner product between the e5 query vector and passage vectors.
-- ``bm25``: BM25 over jieba words and bigrams (``rag.lexical``).
+- ``bm25``: BM25 over jieba words and bigrams (``rag.index.lexical``).
 - ``hybrid``: reciprocal rank fusion of the two lists (``rrf``), with final texts
   ahead of drafts: passages of explanations and review reports weigh a little less,
   so for what the rules say the regulation's own article comes first.
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.clause import ClauseRef, TitleResolver
 from rag.errors import QueryError
-from rag.index import search_parameters
-from rag.store import PassageStore
+from rag.index.store import PassageStore
+from rag.index.vectors import search_parameters
+from rag.search.clause import ClauseRef, TitleResolver
 from rag.types import Document, Hit
 
 RETRIEVERS = ("bm25", "dense", "hybrid")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.clean import ARTICLE_RE, CHAPTER_RE, SECTION_RE
+from rag.ingest.clean import ARTICLE_RE, CHAPTER_RE, SECTION_RE
 from rag.numerals import chinese_to_int
 from rag.types import Document, Paragraph, Passage
 

@@ -22,17 +22,16 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from rag.clean import (
+from rag.ingest.clean import (
     ARTICLE_RE,
     CHAPTER_RE,
     Line,
-    display_text,
     ends_sentence,
     join_paragraphs,
-    squeeze_cjk_spaces,
     starts_block,
     typical_width,
 )
+from rag.text import display_text, squeeze_cjk_spaces
 from rag.types import Document, Paragraph
 
 DOC_NUMBER_RE = re.compile(
