@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -387,6 +388,7 @@ def step_serve(n: int, nprobes: list[int], inputs: Path, out: Path,
     from rag.pipeline import Pipeline
     from rag.search.clause import ClauseRef
     from rag.search.glossary import expand
+    from rag.search.query import SearchOptions
 
     data = _inputs(inputs)
     folder = out / "index"
@@ -400,12 +402,16 @@ def step_serve(n: int, nprobes: list[int], inputs: Path, out: Path,
     record["load_s"], pipeline = timed(Pipeline.load, folder, embedder=embedder, verify=False,
                                        llm=None, reranker=None)
     record["rss_mib"]["loaded"] = proc_status()
-    vectors = pipeline.retriever.vectors
+    vectors = pipeline.index.vectors
     record["faiss_index"] = pipeline.manifest.faiss_index
     record["documents"] = len(pipeline.documents)
     questions = data.questions
-    record["resolve_titles"] = latency_ms(_bounded(pipeline.resolve, questions, budget_s))
+    record["resolve_titles"] = latency_ms(_bounded(pipeline.retriever.titles.resolve, questions,
+                                                        budget_s))
     no_ref = ClauseRef(None, (), None)
+
+    # each question parsed as the pipeline does, then its title resolution taken out
+    parsed = {q: replace(pipeline.parse(q), ref=no_ref) for q in questions}
     ivf = faiss.try_extract_index_ivf(vectors)
     record["search_param"] = "nprobe" if ivf is not None else None
     runs = []
@@ -417,10 +423,11 @@ def step_serve(n: int, nprobes: list[int], inputs: Path, out: Path,
         for retriever in ("hybrid", "dense", "bm25"):
             if value != default and retriever == "bm25":  # BM25 does not depend on nprobe
                 continue
-            pipeline.retriever.search(questions[0], 10, retriever, ref=no_ref)
+            options = SearchOptions(retriever, 10)
+            pipeline.retriever.search(parsed[questions[0]], options)
 
-            def search(q, r=retriever):
-                return pipeline.retriever.search(q, 10, r, ref=no_ref)
+            def search(q, o=options):
+                return pipeline.retriever.search(parsed[q], o)
 
             times = _bounded(search, questions, budget_s)
             runs.append({"path": "Retriever.search (no title resolution)",

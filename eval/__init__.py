@@ -1,6 +1,6 @@
 """eval: score the question-answering pipeline against a gold Q&A file.
 
-The gold format and the scoring rules live in ``shared/GOLD_FORMAT.md``; this package
+The gold format and the scoring rules live in ``docs/GOLD_FORMAT.md``; this package
 implements them and nothing more. Modules, each usable on its own:
 
 - ``gold``: read and validate a gold JSON Lines file into ``GoldItem`` values.

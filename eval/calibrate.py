@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eval.gold import GoldItem
+from rag.search.query import SearchOptions
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def supports_for(items: list[GoldItem], pipeline, retriever: str = "hybrid"):
     """(item, adequacy) for every item; a clause lookup never refuses (adequacy 9)."""
     out = []
     for item in items:
-        query, hits = pipeline.retrieve(item.question, 10, retriever)
+        query, hits = pipeline.retrieve(item.question, SearchOptions(retriever, 10))
         basis = pipeline.basis(query, hits)
         out.append((item, 9.0 if basis is None else basis.adequacy))
     return out

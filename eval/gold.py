@@ -1,4 +1,4 @@
-"""Read a gold Q&A file (JSON Lines, GOLD_FORMAT.md) into typed ``GoldItem`` values.
+"""Read a gold Q&A file (JSON Lines, docs/GOLD_FORMAT.md) into typed ``GoldItem`` values.
 
 ``load_gold`` checks the *format*: the file exists and is UTF-8 JSON Lines, every
 line is an object with the required fields of the right types, ``type`` is one of
@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import GoldFormatError
+from rag.errors import RagError
 
 GOLD_TYPES = ("citizen", "clause", "fact", "unanswerable")
 UNANSWERABLE = "unanswerable"
@@ -28,7 +28,11 @@ MAX_REPORTED = 20
 # Required string fields, nullable string fields, and the required list field.
 _REQUIRED_STR = ("id", "question", "type", "evidence", "answer")
 _NULLABLE_STR = ("source_file", "doc_title", "article", "section")
-_FORMAT_HELP = "see GOLD_FORMAT.md: one JSON object per line"
+_FORMAT_HELP = "see docs/GOLD_FORMAT.md: one JSON object per line"
+
+
+class GoldFormatError(RagError):
+    """A gold file does not follow docs/GOLD_FORMAT.md (every problem listed)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     path = Path(path)
     if not path.exists():
         raise GoldFormatError(f"gold file not found: {str(path)!r}; give the path of a "
-                              f".jsonl file in GOLD_FORMAT.md (e.g. eval/gold.jsonl)")
+                              f".jsonl file in docs/GOLD_FORMAT.md (e.g. eval/gold.jsonl)")
     if not path.is_file():
         raise GoldFormatError(f"gold path is not a file: {str(path)!r}; give a .jsonl file")
     try:
@@ -109,13 +113,13 @@ def format_problems(source: str, problems: list[FormatProblem]) -> str:
     """One message listing the first ``MAX_REPORTED`` problems.
 
     >>> print(format_problems("g.jsonl", [FormatProblem(2, "bad"), FormatProblem(0, "worse")]))
-    g.jsonl: 2 problems in the gold file (see GOLD_FORMAT.md):
+    g.jsonl: 2 problems in the gold file (see docs/GOLD_FORMAT.md):
       line 2: bad
       worse
     """
     count = len(problems)
     head = f"{source}: {count} problem{'s' if count != 1 else ''} in the gold file " \
-           f"(see GOLD_FORMAT.md):"
+           f"(see docs/GOLD_FORMAT.md):"
     lines = [head, *(f"  {problem}" for problem in problems[:MAX_REPORTED])]
     if count > MAX_REPORTED:
         lines.append(f"  … and {count - MAX_REPORTED} more")
@@ -128,7 +132,7 @@ def parse_gold_text(text: str) -> tuple[list[GoldItem], list[FormatProblem]]:
     >>> items, problems = parse_gold_text('{"id": "a"}\\n\\nnot json\\n')
     >>> items, [str(p) for p in problems]  # doctest: +NORMALIZE_WHITESPACE
     ([], ['line 1: missing fields: question, type, evidence, answer, key_points',
-          'line 3: not valid JSON (Expecting value at column 1); see GOLD_FORMAT.md:
+          'line 3: not valid JSON (Expecting value at column 1); see docs/GOLD_FORMAT.md:
            one JSON object per line'])
     """
     lines = text.splitlines()
@@ -189,7 +193,7 @@ def _other_format(text: str, first_line: str) -> str | None:
     if not stripped.startswith("{") and ("," in stripped or "\t" in stripped):
         header = stripped[:60]
         return f"looks like CSV (first line {header!r}), not JSON Lines; " \
-               f"write one JSON object per line with the fields of GOLD_FORMAT.md"
+               f"write one JSON object per line with the fields of docs/GOLD_FORMAT.md"
     return None
 
 

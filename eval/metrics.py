@@ -1,4 +1,4 @@
-"""The scoring rules of GOLD_FORMAT.md as pure functions, and the metrics.json arithmetic.
+"""The scoring rules of docs/GOLD_FORMAT.md as pure functions, and the metrics.json arithmetic.
 
 Text matching: ``norm`` (NFKC, keep Unicode letters and digits), ``is_relevant``
 (containment or a longest common substring at least half the evidence; passages over
@@ -16,7 +16,7 @@ found in the top k, or 1 when none was found.
 
 Aggregation: ``aggregate`` turns ``QuestionResult`` values into the flat dotted keys of
 metrics.json (``"retrieval.hit@1"``, ``"by_type.fact.retrieval.hit@1"``, …). Choices
-made where GOLD_FORMAT.md leaves room:
+made where docs/GOLD_FORMAT.md leaves room:
 
 - retrieval, citation and key-point metrics are over answerable items;
   ``citation.precision`` pools the citations of the answerable items that cite;
@@ -103,7 +103,7 @@ def longest_common_substring_len(a: str, b: str) -> int:
 
 
 def is_relevant(passage_text: str, evidence: str) -> bool:
-    """Whether a passage is relevant to one evidence span (GOLD_FORMAT.md).
+    """Whether a passage is relevant to one evidence span (docs/GOLD_FORMAT.md).
 
     Relevant when ``norm(passage)`` contains ``norm(evidence)`` or their longest common
     substring is at least half of ``norm(evidence)``; never when the passage is longer

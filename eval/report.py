@@ -21,6 +21,7 @@ from pathlib import Path
 
 from eval.gold import GoldItem
 from eval.metrics import ConfigRun, QuestionResult, hit_curve
+from rag.types import citation_label
 
 MAX_MISSES = 25
 TITLE_CHARS = 28
@@ -111,7 +112,7 @@ def render_report(runs: Sequence[ConfigRun], items: Sequence[GoldItem], info: Ru
         f"- configurations: {', '.join(run.name for run in runs)}"
         f" (primary: {runs[0].name if runs else '–'})",
         f"- passages retrieved per question: {info.k}; embedder: `{info.embedder}`",
-        "- scoring: GOLD_FORMAT.md; retrieval, citation and key-point metrics over "
+        "- scoring: docs/GOLD_FORMAT.md; retrieval, citation and key-point metrics over "
         "answerable items, refusal accuracy over unanswerable ones; `–` = no item to "
         "score. The baseline never refuses and cites its top chunk, which has no article.",
         "",
@@ -165,8 +166,8 @@ def _misses(run: ConfigRun, items: Sequence[GoldItem]) -> list[str]:
                     "retrieved instead (top 3)"]), _row(["---"] * 7)]
     for result in misses[:MAX_MISSES]:
         item = by_id.get(result.id)
-        expected = _text(f"《{_text(item.doc_title, TITLE_CHARS)}》"
-                         f"{item.article or item.section or ''}", 60) \
+        expected = _text(citation_label(_text(item.doc_title, TITLE_CHARS), item.article,
+                                        item.section), 60) \
             if item and item.doc_title else ""
         first = str(min(result.relevant_ranks)) if result.relevant_ranks else "none"
         cited = "refused" if result.refused else "; ".join(

@@ -31,9 +31,6 @@ class QueryError(RagError):
     """A question or a search option is not acceptable."""
 
 
-class GoldFormatError(RagError):
-    """A gold file does not follow GOLD_FORMAT.md."""
-
 
 class LLMError(RagError):
     """The language-model endpoint failed, timed out or answered garbage."""

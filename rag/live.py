@@ -15,10 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rag.errors import RagError
+from rag.index.folder import MANIFEST_FILE
+from rag.index.store import PassageStore
 from rag.pipeline import Pipeline
+from rag.search.query import DEFAULT_K, DEFAULT_RETRIEVER, RetrieverName
+from rag.types import Answer, Document, Hit, Passage
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +32,7 @@ log = logging.getLogger(__name__)
 def _stamp(index_dir: Path) -> tuple[int, int] | None:
     """Identity of the index folder now in place: its manifest's inode and mtime."""
     try:
-        stat = (index_dir / "manifest.json").stat()
+        stat = (index_dir / MANIFEST_FILE).stat()
     except OSError:
         return None
     return stat.st_ino, stat.st_mtime_ns
@@ -57,8 +63,8 @@ class LivePipeline:
         if not self._lock.acquire(blocking=False):
             return  # another thread is loading; keep serving the old index meanwhile
         try:
-            fresh = Pipeline.load(self._index_dir, embedder=self._pipeline.embedder,
-                                  **self._options)
+            options = {**self._options, "embedder": self._pipeline.embedder}
+            fresh = Pipeline.load(self._index_dir, **options)
         except RagError as exc:
             log.error("the rebuilt index at %s did not load (%s); still serving the old one",
                       self._index_dir, exc)
@@ -70,5 +76,34 @@ class LivePipeline:
         finally:
             self._lock.release()
 
-    def __getattr__(self, name: str):
+    # ------------------------------------------------------------ rag.pipeline.QA
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return self.current.documents
+
+    @property
+    def passages(self) -> PassageStore:
+        return self.current.passages
+
+    def search(self, question: str, k: int = DEFAULT_K,
+               retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
+               doc_type: str | None = None, history: Sequence[str] = ()) -> list[Hit]:
+        return self.current.search(question, k, retriever, doc_id, doc_type, history)
+
+    def ask(self, question: str, k: int = DEFAULT_K,
+            retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
+            doc_type: str | None = None, history: Sequence[str] = ()) -> Answer:
+        return self.current.ask(question, k, retriever, doc_id, doc_type, history)
+
+    def passage(self, passage_id: str) -> Passage:
+        return self.current.passage(passage_id)
+
+    def passages_of(self, doc_id: str) -> tuple[Passage, ...]:
+        return self.current.passages_of(doc_id)
+
+    def document(self, doc_id: str) -> Document:
+        return self.current.document(doc_id)
+
+    def __getattr__(self, name: str) -> Any:  # anything else: the current pipeline's
         return getattr(self.current, name)

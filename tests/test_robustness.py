@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from rag.errors import IndexMismatchError, QueryError
-from rag.pipeline import MAX_QUESTION_CHARS, Pipeline
+from rag.pipeline import Pipeline
+from rag.search.query import MAX_QUESTION_CHARS
 
 
 def test_empty_and_whitespace_questions_are_refused_clearly(pipeline):

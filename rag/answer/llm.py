@@ -32,9 +32,15 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.errors import LLMError
+from rag.search.query import Query
 from rag.types import Answer, Citation, Hit, Passage
+
+if TYPE_CHECKING:
+    from rag.answer.base import Answerer
+    from rag.answer.offline import Basis
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +216,6 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float
 # ------------------------------------------------------------------ prompt
 
 
-def passage_label(p: Passage) -> str:
-    """《title》第十二条, or 《title》 with its section path (as rag.answer.offline labels it)."""
-    return f"《{p.doc_title}》{p.article or p.section or ''}"
-
-
 def _escape(text: str) -> str:
     """Passage text made inert inside the <passage> delimiters: no tag can be closed or opened.
 
@@ -227,7 +228,7 @@ def _escape(text: str) -> str:
 def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
     """The system message (fixed) and the user message: numbered, fenced passages, question."""
     blocks = [
-        f'<passage n="{n}">\n{_escape(passage_label(p))}\n{_escape(p.text)}\n</passage>'
+        f'<passage n="{n}">\n{_escape(p.citation_label)}\n{_escape(p.text)}\n</passage>'
         for n, p in enumerate(passages, start=1)
     ]
     user = (
@@ -376,3 +377,20 @@ def _log(config: LLMConfig, question: str, given: list[Passage], started: float,
          outcome: str) -> None:
     log.info("llm %s: question %d chars, %d passages, %.2f s: %s", config.model,
              len(question), len(given), time.monotonic() - started, outcome)
+
+
+class LLMAnswerer:
+    """The model's answer over the offline one: the offline answerer decides refusals,
+    and a clause lookup quotes the whole article; otherwise the model writes, checked."""
+
+    name = "llm"
+
+    def __init__(self, config: LLMConfig, fallback: Answerer):
+        self.config = config
+        self.fallback = fallback
+
+    def answer(self, query: Query, hits: Sequence[Hit], basis: Basis | None) -> Answer:
+        offline = self.fallback.answer(query, hits, basis)
+        if offline.refused or any(h.source == "clause" for h in hits):
+            return offline
+        return answer_with_llm(query.question, hits, self.config, lambda: offline)

@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.search.query import Query
 from rag.text import tokenize
 from rag.types import Answer, Citation, Hit, Passage
 
@@ -71,26 +72,20 @@ class SupportModel:
     def idf(self, token: str) -> float:
         return math.log((self.n + 1) / (self.df.get(token, 0) + 0.5))
 
-    def unknown_share(self, question: str) -> float:
-        """Share of the question's terms that occur in no passage."""
-        tokens = set(tokenize(question))
+    def unknown_share(self, terms: Sequence[str]) -> float:
+        """Share of a question's terms that occur in no passage."""
+        tokens = set(terms)
         return sum(t not in self.df for t in tokens) / len(tokens) if tokens else 1.0
 
-    def support(self, question: str, texts: list[str]) -> float:
-        """IDF-weighted share of the question's terms found in the texts (0..1)."""
-        tokens = sorted(set(tokenize(question)))
+    def support(self, terms: Sequence[str], texts: list[str]) -> float:
+        """IDF-weighted share of a question's terms found in the texts (0..1)."""
+        tokens = sorted(set(terms))
         if not tokens:
             return 0.0
         joined = "".join(texts).lower()
         total = sum(self.idf(t) for t in tokens)
         found = sum(self.idf(t) for t in tokens if t in joined)
         return found / total if total else 0.0
-
-
-def passage_label(p: Passage) -> str:
-    """《title》第十二条, or 《title》 with its section path."""
-    where = p.article or (p.section or "")
-    return f"《{p.doc_title}》{where}"
 
 
 @dataclass(frozen=True)
@@ -113,21 +108,36 @@ class Basis:
                 - UNKNOWN_WEIGHT * self.unknown_share + AGREEMENT_WEIGHT * self.agreement)
 
 
-def measure_basis(question: str, hits: list[Hit], support: SupportModel,
-                  similarities: list[float], shared_top5: int, depth: int = 3) -> Basis:
+BASIS_DEPTH = 3  # the refusal check looks at this many top hits
+
+
+def measure_basis(query: Query, hits: Sequence[Hit], support: SupportModel,
+                  similarities: list[float], shared_top5: int, depth: int = BASIS_DEPTH) -> Basis:
     """The Basis of the top ``depth`` hits; ``similarities`` are their dense cosines."""
-    covered = [support.support(question, [h.passage.doc_title + h.passage.text])
+    covered = [support.support(query.terms, [h.passage.doc_title + h.passage.text])
                for h in hits[:depth]]
     return Basis(max(covered, default=0.0), max(similarities[:depth], default=0.0),
-                 support.unknown_share(question), min(shared_top5, 3) / 3)
+                 support.unknown_share(query.terms), min(shared_top5, 3) / 3)
 
 
-def answer_offline(question: str, hits: list[Hit], basis: Basis | None, support: SupportModel,
-                   query: str | None = None, threshold: float = REFUSAL_THRESHOLD) -> Answer:
-    """The cited answer; ``basis`` None means the hits came from a clause lookup.
+class OfflineAnswerer:
+    """The extractive answerer: decides refusals and quotes verbatim (``answer_offline``)."""
 
-    ``query`` is what retrieval searched for (the question with legal terms added);
-    it picks the sentences to quote."""
+    name = "extractive"
+
+    def __init__(self, support: SupportModel, threshold: float = REFUSAL_THRESHOLD):
+        self.support = support
+        self.threshold = threshold
+
+    def answer(self, query: Query, hits: Sequence[Hit], basis: Basis | None) -> Answer:
+        return answer_offline(query, list(hits), basis, self.support, self.threshold)
+
+
+def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: SupportModel,
+                   threshold: float = REFUSAL_THRESHOLD) -> Answer:
+    """The cited answer; ``basis`` None means the hits came from a clause lookup. The
+    query's search text (the question with legal terms added) picks what to quote."""
+    question = query.question
     if not hits:
         return refusal(question, hits)
     clause = [h for h in hits if h.source == "clause"]
@@ -135,7 +145,7 @@ def answer_offline(question: str, hits: list[Hit], basis: Basis | None, support:
         return _clause_answer(question, hits, clause)
     if basis is None or basis.adequacy < threshold:
         return refusal(question, hits)
-    return _extractive_answer(question, hits, support, query or question)
+    return _extractive_answer(question, hits, support, query.terms)
 
 
 def refusal(question: str, hits: list[Hit]) -> Answer:
@@ -155,7 +165,7 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
         first = group[0].passage
         whole = "\n".join(h.passage.text for h in group)
         citations.append(_citation(n, first, whole))
-        parts.append(f"{passage_label(first)}规定：\n{whole}[{n}]")
+        parts.append(f"{first.citation_label}规定：\n{whole}[{n}]")
     if len(groups) > 1:
         label = clause[0].passage.article
         head = f"多部文件都有{label}，请问您指的是哪一部？按相关程度排列如下：\n\n"
@@ -166,14 +176,14 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 
 
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
-                       query: str) -> Answer:
+                       terms: Sequence[str]) -> Answer:
     top_support = None
     citations: list[Citation] = []
     parts: list[str] = []
-    tokens = set(tokenize(query))
+    tokens = set(terms)
     for hit in hits[:MAX_CITATIONS]:
         p = hit.passage
-        s = support.support(query, [p.doc_title + p.text])
+        s = support.support(terms, [p.doc_title + p.text])
         if top_support is None:
             top_support = s
         elif s < 0.6 * top_support:
@@ -184,7 +194,7 @@ def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
         n = len(citations) + 1
         citations.append(_citation(n, p, quote))
         lead = "根据" if n == 1 else "另据"
-        parts.append(f"{lead}{passage_label(p)}：{quote}[{n}]")
+        parts.append(f"{lead}{p.citation_label}：{quote}[{n}]")
     return Answer(question, "\n".join(parts), False, tuple(citations), tuple(hits))
 
 

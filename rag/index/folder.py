@@ -31,21 +31,26 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rag.errors import REBUILD_HINT, IndexMismatchError, IndexMissingError
+from rag.index.lexical import LexicalIndex
 from rag.index.store import PASSAGES_FILE, ROWS_FILE, PassageStore, passage_line, write_passages
 from rag.ingest.quotations import quotations
 from rag.types import Document, Passage
 
+MANIFEST_FILE = "manifest.json"
+DOCUMENTS_FILE = "documents.jsonl"
 QUOTATIONS_FILE = "quotations.json"
+VECTORS_FILE = "vectors.faiss"
 
 FORMAT_VERSION = 3  # 2: passage_rows.npy and quotations.json; 3: lexical/ replaces bm25/
 LEXICAL_DIR = "lexical"
-DEFAULT_INDEX_DIR = Path(".ragqa") / "index"
+DEFAULT_INDEX_DIR = Path(".ragqa") / "index"  # the one default; RAGQA_INDEX overrides it
 # every file but the two big posting arrays, whose sizes lexical/starts.npy fixes
-_CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, "documents.jsonl", QUOTATIONS_FILE, "vectors.faiss",
+_CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, DOCUMENTS_FILE, QUOTATIONS_FILE, VECTORS_FILE,
                 f"{LEXICAL_DIR}/params.json", f"{LEXICAL_DIR}/vocab.json",
                 f"{LEXICAL_DIR}/starts.npy")
 
@@ -113,13 +118,13 @@ def write_index(
     staging.mkdir()
     try:
         np.save(staging / ROWS_FILE, write_passages(staging / PASSAGES_FILE, passages, documents))
-        with (staging / "documents.jsonl").open("w", encoding="utf-8") as out:
+        with (staging / DOCUMENTS_FILE).open("w", encoding="utf-8") as out:
             for d in documents:
                 out.write(json.dumps(document_record(d), ensure_ascii=False) + "\n")
         (staging / QUOTATIONS_FILE).write_text(
             json.dumps(quotations(documents, passages), ensure_ascii=False, indent=1,
                        sort_keys=True) + "\n", encoding="utf-8")
-        faiss.write_index(vectors_index, str(staging / "vectors.faiss"))
+        faiss.write_index(vectors_index, str(staging / VECTORS_FILE))
         lexical.save(staging / LEXICAL_DIR)
         checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED}
         manifest = Manifest(
@@ -129,7 +134,7 @@ def write_index(
             checksums=checksums,
             **manifest_fields,
         )
-        (staging / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
         _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -159,10 +164,10 @@ def recover_interrupted(target: Path) -> None:
 def read_manifest(folder: Path) -> Manifest:
     folder = Path(folder)
     recover_interrupted(folder)
-    path = folder / "manifest.json"
+    path = folder / MANIFEST_FILE
     if not path.is_file():
         raise IndexMissingError(
-            f"no index at {str(folder)!r} (manifest.json missing). Build it with: "
+            f"no index at {str(folder)!r} ({MANIFEST_FILE} missing). Build it with: "
             f"ragqa index --index {folder}"
         )
     try:
@@ -213,7 +218,65 @@ def read_quotations(folder: Path) -> dict[str, tuple[str, ...]]:
 
 
 def read_documents(folder: Path) -> tuple[Document, ...]:
-    with (Path(folder) / "documents.jsonl").open(encoding="utf-8") as handle:
+    with (Path(folder) / DOCUMENTS_FILE).open(encoding="utf-8") as handle:
         return tuple(Document(**json.loads(line)) for line in handle)
 
 
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedIndex:
+    """An index folder opened for questions, every check passed."""
+
+    folder: Path
+    manifest: Manifest
+    documents: tuple[Document, ...]
+    passages: PassageStore
+    vectors: Any  # a FAISS index, rows aligned with passages
+    lexical: LexicalIndex
+    quoting: dict[str, tuple[str, ...]]  # regulation id -> ids of documents quoting it
+
+
+def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
+               corpus_dir: str | Path | None = None, verify: bool = True) -> LoadedIndex:
+    """Open an index folder with every check that keeps answers honest: format, embedder
+    (name and dimension), corpus hash (when ``corpus_dir`` is given), checksums, sizes.
+    Raises ``IndexMissingError`` or ``IndexMismatchError`` with the command that fixes it."""
+    import faiss
+
+    from rag.index.vectors import prepare_loaded
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if embedder_name != manifest.embedder or embedder_dim != manifest.dim:
+        raise IndexMismatchError(
+            f"the index at {str(folder)!r} was built with {manifest.embedder} "
+            f"({manifest.dim} dims) but the configured embedder is {embedder_name} "
+            f"({embedder_dim} dims); set RAGQA_EMBED_MODEL to match, or {REBUILD_HINT}"
+        )
+    if corpus_dir is not None:
+        from rag.ingest.corpus import read_corpus
+
+        if read_corpus(corpus_dir).sha256 != manifest.corpus_sha256:
+            raise IndexMismatchError(
+                f"the corpus in {str(corpus_dir)!r} changed since the index at "
+                f"{str(folder)!r} was built; update it with: ragqa index"
+            )
+    if verify:
+        verify_checksums(folder, manifest)
+    documents = read_documents(folder)
+    passages = open_passages(folder, documents)
+    try:
+        vectors = faiss.read_index(str(folder / VECTORS_FILE))
+        prepare_loaded(vectors)
+        lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+    except Exception as exc:  # faiss raises RuntimeError; numpy and json several kinds
+        raise IndexMismatchError(f"the index at {str(folder)!r} is damaged ({exc}); "
+                                 f"{REBUILD_HINT}") from exc
+    if vectors.ntotal != len(passages) or len(passages) != manifest.n_passages:
+        raise IndexMismatchError(
+            f"the index at {str(folder)!r} holds {vectors.ntotal} vectors for "
+            f"{len(passages)} passages; {REBUILD_HINT}"
+        )
+    return LoadedIndex(folder, manifest, documents, passages, vectors, lexical,
+                       read_quotations(folder))

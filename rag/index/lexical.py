@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import mmap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,8 @@ import numpy as np
 
 from rag.text import tokenize
 
+BM25_K1 = 1.5  # term-frequency saturation (Lucene's default)
+BM25_B = 0.75  # length normalisation
 POSTINGS_PER_TOKEN = 50_000  # the cap a build records (5 % of 10^6); module docstring
 _FILES = ("params.json", "vocab.json", "starts.npy", "rows.npy", "scores.npy")
 
@@ -120,7 +123,7 @@ class LexicalIndex:
         """
         import bm25s
 
-        retriever = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
+        retriever = bm25s.BM25(method="lucene", k1=BM25_K1, b=BM25_B)
         retriever.index(token_lists, show_progress=False)
         matrix = retriever.scores
         indptr = np.asarray(matrix["indptr"], dtype=np.int64)
@@ -182,9 +185,15 @@ class LexicalIndex:
 
     def scores(self, query: str, mask: np.ndarray | None = None,
                exact: bool = False) -> np.ndarray:
-        """BM25 score of every passage for a query (0 where the mask is False); ``exact``
-        reads every posting, not only each token's best ``postings_per_token``."""
-        ids = [self._id[t] for t in tokenize(query, self.method) if t in self._id]
+        """BM25 score of every passage for a query text (tokenised here)."""
+        return self.token_scores(tokenize(query, self.method), mask, exact)
+
+    def token_scores(self, tokens: Sequence[str], mask: np.ndarray | None = None,
+                     exact: bool = False) -> np.ndarray:
+        """BM25 score of every passage for query tokens made with ``self.method`` (0 where
+        the mask is False); ``exact`` reads every posting, not only each token's best
+        ``postings_per_token``."""
+        ids = [self._id[t] for t in tokens if t in self._id]
         cap = None if exact else self.params.postings_per_token
         total = accumulate(self._starts, self._rows, self._scores, ids, self.params.n_rows, cap)
         return total if mask is None else np.where(mask, total, 0.0).astype(np.float32)

@@ -27,7 +27,6 @@ class ChunkingParams:
     """Recorded in the index manifest: changing any of them rebuilds the passages."""
 
     max_chars: int = 600  # target size of a passage
-    hard_max_chars: int = 1500  # no passage is ever longer
     overlap_chars: int = 60  # overlap between pieces of one over-long section
     min_chars: int = 40  # smaller sections merge into the next one under the same heading
 
