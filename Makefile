@@ -11,6 +11,8 @@ run: $(VENV)/.installed
 	$(BIN)/ragqa serve
 
 test: $(VENV)/.test-installed browser
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 index: $(VENV)/.installed
@@ -24,6 +26,7 @@ bench: $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

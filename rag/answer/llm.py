@@ -182,7 +182,7 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float
     parts = urllib.parse.urlsplit(url)
     connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
                         else http.client.HTTPConnection)
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout_s)
+    connection = connection_class(parts.hostname or "", parts.port, timeout=timeout_s)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     def remaining() -> float:

@@ -34,6 +34,7 @@ import mmap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -164,7 +165,7 @@ class LexicalIndex:
         params = LexicalParams(**json.loads((folder / "params.json").read_text("utf-8")))
         tokens = json.loads((folder / "vocab.json").read_text("utf-8"))
         starts = np.load(folder / "starts.npy")
-        mode = "r" if mmap_files else None
+        mode: Literal["r"] | None = "r" if mmap_files else None
         rows, scores = (np.load(folder / name, mmap_mode=mode) for name in ("rows.npy",
                                                                            "scores.npy"))
         for array in (rows, scores):  # postings are read in scattered slices: no read-ahead

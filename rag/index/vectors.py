@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,7 @@ def build_faiss(vectors: np.ndarray, kind: str):
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if kind == "flat":
         index = faiss.IndexFlatIP(dim)
     elif kind.startswith("hnsw"):

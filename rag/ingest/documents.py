@@ -379,8 +379,9 @@ def _pages_from_contents(documents: list[Document], texts: list[str]) -> list[Do
         starts.append(current)
     result = []
     for i, d in enumerate(documents):
-        later = [p for p in entry_pages if starts[i] is not None and p > starts[i]]
-        end = later[0] - 1 if later else starts[i]
+        start = starts[i]
+        later = [p for p in entry_pages if start is not None and p > start]
+        end = later[0] - 1 if later else start
         result.append(replace(d, page_start=starts[i], page_end=end))
     return result
 

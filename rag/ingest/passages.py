@@ -110,6 +110,7 @@ def _article_pieces(paragraphs: list[Paragraph], params: ChunkingParams):
             else:
                 body.append(p)
         m = ARTICLE_RE.match(body[0].text)
+        assert m is not None  # _article_starts chose this paragraph by ARTICLE_RE
         template = _Piece(
             "", body[0].page, chapter=_join(chapter, section), article=m.group(0),
             article_no=chinese_to_int(m.group(1)),
@@ -165,11 +166,12 @@ def heading_level(text: str, in_level_one: bool) -> int | None:
     markdown = _MARKDOWN.match(text)
     plain = _MARKDOWN.sub("", text).strip("* ")
     for level, pattern in _LEVEL_PATTERNS:
-        if pattern.match(plain):
+        found = pattern.match(plain)
+        if found:
             if level == 3 and not _short_heading(plain):
                 return None
-            if level == 3 and "." in pattern.match(plain).group(0):
-                return 3 + pattern.match(plain).group(0).count(".") - 1
+            if level == 3 and "." in found.group(0):
+                return 3 + found.group(0).count(".") - 1
             return level
     if markdown or _SUBCAPTION.match(plain):
         return 2 if in_level_one else 1
