@@ -166,15 +166,37 @@ def _ratio_stats(columns: list[Column], counts: np.ndarray) -> np.ndarray:
         return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
 
 
-def _percentile_stats(values: np.ndarray, keep: np.ndarray, q: float) -> np.ndarray:
-    """The q-th percentile of each row of ``values`` over the entries where ``keep``."""
-    if keep.all():
-        return np.percentile(values, q, axis=1)
-    masked = np.where(keep, values, np.nan)
-    out = np.full(values.shape[0], np.nan)
-    rows = keep.any(axis=1)
-    out[rows] = np.nanpercentile(masked[rows], q, axis=1)
-    return out
+def percentile_of_counts(values: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """The q-th percentile of each row's multiset: ``counts[r, i]`` copies of ``values[i]``.
+
+    numpy's linear method, without materialising the resamples: the values are sorted
+    once and each order statistic is read off the cumulative counts. NaN for an empty row.
+
+    >>> values = np.array([30.0, 10.0, 20.0, 40.0])
+    >>> percentile_of_counts(values, np.array([[1, 1, 1, 1], [0, 2, 0, 1], [0, 0, 0, 0]]), 50)
+    array([25., 10., nan])
+    >>> float(np.percentile([10, 10, 40], 95)), float(percentile_of_counts(values,
+    ...                                                np.array([[0, 2, 0, 1]]), 95)[0])
+    (37.0, 37.0)
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    cumulative = np.cumsum(np.take(counts, order, axis=1), axis=1, dtype=np.int32)
+    total = cumulative[:, -1]
+    position = q / 100 * np.maximum(total - 1, 0)
+    low = np.floor(position)
+    high = np.minimum(low + 1, np.maximum(total - 1, 0))
+    # the j-th order statistic (0-based) sits at the first i with cumulative[i] > j
+    i_low = np.argmax(cumulative > low[:, None], axis=1)
+    i_high = np.argmax(cumulative > high[:, None], axis=1)
+    a, b = ordered[i_low], ordered[i_high]
+    out = a + (b - a) * (position - low)
+    return np.where(total > 0, out, np.nan)
+
+
+def _masked(counts: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """The counts with the questions that do not count (``den == 0``) zeroed."""
+    return counts if (den > 0).all() else counts * (den > 0)
 
 
 def _bounds(stats: np.ndarray, level: float) -> tuple[float, float] | None:
@@ -208,17 +230,17 @@ def bootstrap_intervals(columns: Mapping[str, Column], resamples: int = RESAMPLE
     n = lengths.pop()
     if n == 0:
         return {key: None for key in columns}
-    indices = resample_indices(n, resamples, seed)
+    counts = counts_of(resample_indices(n, resamples, seed))
     out: dict[str, Interval | None] = {}
     ratio_keys = [key for key, column in columns.items() if column.percentile is None]
     stats: dict[str, np.ndarray] = {}
     if ratio_keys:
-        matrix = _ratio_stats([columns[key] for key in ratio_keys], counts_of(indices))
+        matrix = _ratio_stats([columns[key] for key in ratio_keys], counts)
         stats.update({key: matrix[:, position] for position, key in enumerate(ratio_keys)})
     for key, column in columns.items():
         if column.percentile is not None:
-            stats[key] = _percentile_stats(column.num[indices], column.den[indices] > 0,
-                                           column.percentile)
+            stats[key] = percentile_of_counts(column.num, _masked(counts, column.den),
+                                              column.percentile)
     for key in columns:
         bounds = _bounds(stats[key], level)
         out[key] = None if bounds is None else Interval(
@@ -255,8 +277,7 @@ def paired_differences(first: Mapping[str, Column], second: Mapping[str, Column]
     out: dict[str, Difference] = {}
     if n == 0:
         return {key: Difference(None, None, None, None, None, None, 0) for key in keys}
-    indices = resample_indices(n, resamples, seed)
-    counts = counts_of(indices)
+    counts = counts_of(resample_indices(n, resamples, seed))
     swaps = np.random.default_rng([seed, 1]).random((resamples, n)) < 0.5
     ratio_keys = [key for key in keys if first[key].percentile is None]
     boot: dict[str, np.ndarray] = {}
@@ -285,11 +306,17 @@ def paired_differences(first: Mapping[str, Column], second: Mapping[str, Column]
         if a.percentile is None:
             continue
         q = a.percentile
-        boot[key] = (_percentile_stats(b.num[indices], b.den[indices] > 0, q)
-                     - _percentile_stats(a.num[indices], a.den[indices] > 0, q))
-        a_num, b_num = np.where(swaps, b.num, a.num), np.where(swaps, a.num, b.num)
-        a_keep, b_keep = np.where(swaps, b.den, a.den) > 0, np.where(swaps, a.den, b.den) > 0
-        null[key] = (_percentile_stats(b_num, b_keep, q) - _percentile_stats(a_num, a_keep, q))
+        boot[key] = (percentile_of_counts(b.num, _masked(counts, b.den), q)
+                     - percentile_of_counts(a.num, _masked(counts, a.den), q))
+        # a swap draws a question's value from the other run: one pool of both runs' values
+        pool = np.concatenate([a.num, b.num])
+        den = np.concatenate([a.den, b.den])
+        taken = swaps.astype(np.int32)
+        left = 1 - taken
+        null[key] = (
+            percentile_of_counts(pool, _masked(np.concatenate([taken, left], axis=1), den), q)
+            - percentile_of_counts(pool, _masked(np.concatenate([left, taken], axis=1), den),
+                                   q))
     for key in keys:
         a, b = first[key], second[key]
         value_a, value_b = point(a, 12), point(b, 12)
