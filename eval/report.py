@@ -264,7 +264,7 @@ def render_comparison(comparison: Comparison) -> list[str]:
 def _expected(item: GoldItem | None) -> str:
     if item is None or not item.doc_title:
         return ""
-    place = f"《{_text(item.doc_title, TITLE_CHARS)}》{item.article or item.section or ''}"
+    place = citation_label(_text(item.doc_title, TITLE_CHARS), item.article, item.section)
     extra = f" (+{len(item.also_ok)} other place{'s' if len(item.also_ok) > 1 else ''})" \
         if item.also_ok else ""
     return _text(place, 60) + extra

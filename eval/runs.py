@@ -120,16 +120,18 @@ def code_version() -> str:
 
 def thresholds() -> tuple[tuple[str, float], ...]:
     """The constants an answer depends on: refusal threshold and weights, fusion depth."""
-    from rag import answer, retrieve
+    from rag.answer import offline
+    from rag.search import fusion
+    from rag.search.backends import local
 
     found = {
-        "answer.REFUSAL_THRESHOLD": answer.REFUSAL_THRESHOLD,
-        "answer.SIMILARITY_WEIGHT": answer.SIMILARITY_WEIGHT,
-        "answer.UNKNOWN_WEIGHT": answer.UNKNOWN_WEIGHT,
-        "answer.AGREEMENT_WEIGHT": answer.AGREEMENT_WEIGHT,
-        "answer.MAX_CITATIONS": answer.MAX_CITATIONS,
-        "retrieve.RRF_K": retrieve.RRF_K,
-        "retrieve.CANDIDATES": retrieve.CANDIDATES,
+        "answer.REFUSAL_THRESHOLD": offline.REFUSAL_THRESHOLD,
+        "answer.SIMILARITY_WEIGHT": offline.SIMILARITY_WEIGHT,
+        "answer.UNKNOWN_WEIGHT": offline.UNKNOWN_WEIGHT,
+        "answer.AGREEMENT_WEIGHT": offline.AGREEMENT_WEIGHT,
+        "answer.MAX_CITATIONS": offline.MAX_CITATIONS,
+        "search.RRF_K": fusion.RRF_K,
+        "search.CANDIDATES": local.CANDIDATES,
     }
     return tuple(sorted((name, float(value)) for name, value in found.items()))
 
@@ -139,13 +141,13 @@ def config_info(name: str, pipeline: Any) -> ConfigInfo:
     if name == "baseline":
         return ConfigInfo(name, "baseline: 500-character chunks, dense, flat FAISS",
                           "top chunk, never refuses")
+    answerer = str(getattr(getattr(pipeline, "answerer", None), "name", None) or "offline")
     llm = getattr(pipeline, "llm", None)
-    answerer = "offline" if llm is None else \
-        f"language model {getattr(llm, 'model', '?')} (offline refusals and fallback)"
+    if llm is not None and getattr(llm, "model", None) and llm.model not in answerer:
+        answerer += f" (language model {llm.model})"
     reranker = getattr(pipeline, "reranker", None)
     reranker_name = None if reranker is None else str(
-        getattr(reranker, "model_name", None) or getattr(reranker, "name", None)
-        or type(reranker).__name__)
+        getattr(reranker, "name", None) or type(reranker).__name__)
     return ConfigInfo(name, name, answerer, reranker_name)
 
 

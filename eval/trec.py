@@ -8,7 +8,7 @@ same bytes):
   <config>`` for every passage a question retrieved, ranks 1..k. The score is
   ``k + 1 − rank``, so trec_eval (which sorts by score) reads the ranks as retrieved.
 - ``qrels.trec`` / ``qrels_<config>.trec``: ``<question id> 0 <passage id> 1`` for every
-  passage of the searched collection relevant to an answerable question (GOLD_FORMAT.md:
+  passage of the searched collection relevant to an answerable question (docs/GOLD_FORMAT.md:
   its evidence or an ``also_ok`` evidence), so nDCG's ideal and recall see them all.
   The baseline searches its own chunks, so its qrels differ from the pipeline's.
 

