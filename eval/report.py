@@ -229,8 +229,8 @@ def render_comparison(comparison: Comparison) -> list[str]:
     rows += [(f"by_type.{kind}.", key) for kind in types for key in TYPE_KEYS]
     for prefix, key in rows:
         d = comparison.differences.get(prefix + key)
-        if d is None:
-            continue
+        if d is None or (prefix and d.first is None and d.second is None):
+            continue  # no item of this type counts for this metric
         label = (prefix[len("by_type."):].rstrip(".") + ": " if prefix else "") \
             + headings.get(key, key)
         show = _ms if key.endswith("_ms") else cell
