@@ -124,7 +124,7 @@ def run_eval(gold_path: str | Path, out_dir: str | Path, configs: Sequence[str] 
         qrels[name] = collection.qrels(items)
         runs.append(ConfigRun(name=name, results=results, metrics=aggregate(results)))
     statistics_started = time.perf_counter()
-    runs, comparisons = _statistics(runs, qrels, k, resamples, seed)
+    runs, comparisons = add_statistics(runs, qrels, k, resamples, seed)
     statistics_s = time.perf_counter() - statistics_started
     _write_outputs(out, runs)
     _write_trec(out, runs, qrels, k)
@@ -145,8 +145,8 @@ def run_eval(gold_path: str | Path, out_dir: str | Path, configs: Sequence[str] 
     return {run.name: dict(run.metrics) for run in runs}
 
 
-def _statistics(runs: Sequence[ConfigRun], qrels: Mapping[str, Qrels], k: int,
-                resamples: int, seed: int) -> tuple[list[ConfigRun], list[Comparison]]:
+def add_statistics(runs: Sequence[ConfigRun], qrels: Mapping[str, Qrels], k: int,
+                   resamples: int, seed: int) -> tuple[list[ConfigRun], list[Comparison]]:
     """Ranking figures from the library, every figure's interval, and the comparisons of
     the primary configuration with each other one (``primary − other``)."""
     finished = []
