@@ -156,6 +156,21 @@ def test_ranking_metrics_equal_the_library_on_the_same_run(saved):
             assert written[key] == own[key], key
 
 
+def test_every_interval_is_around_the_figure_group_metrics_reports(saved):
+    # the columns the intervals resample define each figure the way eval.metrics does
+    from eval.columns import groups
+    from eval.stats import point
+
+    out, _ = saved
+    for suffix in ("", "_bm25"):
+        results = load_saved(out / f"per_question{suffix}.jsonl").results
+        own = aggregate(results)
+        for prefix, members in groups(results).items():
+            for key, column in metric_columns(members).items():
+                digits = 1 if key.endswith("_ms") else 4
+                assert point(column, digits) == own[prefix + key], prefix + key
+
+
 def test_trec_files_give_the_figures_of_metrics_json(saved):
     import ir_measures
 
