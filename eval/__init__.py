@@ -9,6 +9,10 @@ implements them and nothing more. Modules, each usable on its own:
   articles, unanswerable terms).
 - ``baseline``: the naive fixed-size-chunk configuration compared against.
 - ``harness``: run configurations over a gold file and write the results.
+- ``stats``: bootstrap intervals and paired randomization tests over questions (numpy).
+- ``columns``: the per-question values of every metric, their intervals and comparisons.
+- ``trec``: TREC run and qrels files; the ranking figures computed by ir-measures.
+- ``runs``: run.json (what produced a run), saved runs read back and compared.
 - ``report``: ``report.md`` and the PNG plots.
 
 Left out: no command line here (``ragqa eval`` in ``ragqa/cli.py`` calls

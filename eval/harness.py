@@ -17,9 +17,17 @@ relevant passages of the whole searched collection (``metrics.relevant_indices``
 A question whose ``ask`` raises a library error (``RagError``) is scored as an empty,
 unrefused answer and its error is kept in per_question.jsonl and the report.
 
-Written into ``out_dir``: ``metrics.json`` and ``per_question.jsonl`` for the first
-configuration; ``metrics_<config>.json`` and ``per_question_<config>.jsonl`` for each
-when several run; ``report.md``; ``hit_at_k.png``, ``hit5_by_type.png``,
+The ranking figures of metrics.json (hit@k, MRR@10, nDCG@10) are ir-measures' on the
+TREC run and qrels (``eval.trec``); every figure, overall and by type, carries its 95 %
+bootstrap interval (``<key>.ci_low`` / ``.ci_high``, ``eval.columns``), and the primary
+configuration is compared with each other one (difference, interval, paired
+randomization p-value, questions that changed: ``comparison.json`` and the report).
+
+Written into ``out_dir``: ``metrics.json``, ``per_question.jsonl``, ``run.trec`` and
+``qrels.trec`` for the first configuration; ``metrics_<config>.json``,
+``per_question_<config>.jsonl``, ``run_<config>.trec`` and ``qrels_<config>.trec`` for
+each when several run; ``comparison.json`` when several run; ``run.json`` (what produced
+the run, ``eval.runs``); ``report.md``; ``hit_at_k.png``, ``hit5_by_type.png``,
 ``latency.png``. Baseline chunk vectors are cached in ``cache_dir`` (default
 ``out_dir/cache``). Same inputs give the same files, latencies aside. Latency is the
 wall time of one ``ask`` call; each configuration first answers one untimed warm-up
@@ -33,14 +41,16 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from eval.columns import interval_metrics, ranking_figures, with_intervals
 from eval.gold import GoldItem, load_gold
 from eval.metrics import (
     RANK_CUTOFF,
@@ -56,6 +66,9 @@ from eval.metrics import (
     strip_citation_markers,
 )
 from eval.report import RunInfo, write_plots, write_report
+from eval.runs import Comparison, compare, provenance_for, write_run_json
+from eval.stats import LEVEL, RESAMPLES, SEED
+from eval.trec import Qrels, library_ranking, qrels_lines, run_lines, write_lines
 from rag.errors import QueryError, RagError
 from rag.types import Answer, Passage
 
@@ -66,14 +79,18 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 def run_eval(gold_path: str | Path, out_dir: str | Path, configs: Sequence[str] | None = None,
              pipeline: Any = None, corpus_dir: str | Path = DEFAULT_CORPUS,
              progress: bool = True, limit: int | None = None, k: int = RANK_CUTOFF,
-             cache_dir: str | Path | None = None) -> dict[str, dict[str, float | int | None]]:
+             cache_dir: str | Path | None = None, resamples: int = RESAMPLES,
+             seed: int = SEED) -> dict[str, dict[str, float | int | None]]:
     """Score each configuration on the gold file; write the outputs; return the metrics.
 
     ``configs`` are names among CONFIGS (default ``["hybrid"]``; the first is the primary
     one, written to metrics.json). ``pipeline`` is a loaded ``rag.pipeline.Pipeline``
     (loaded from the default index when None). ``limit`` keeps the first N items.
+    ``resamples`` and ``seed`` drive the bootstrap intervals and the paired tests.
     Returns ``{config: metrics}`` in the order given.
     """
+    if resamples < 100:
+        raise QueryError(f"resamples must be at least 100 for a 95 % interval, got {resamples}")
     names = validate_configs(configs)
     if limit is not None and limit < 1:
         raise QueryError(f"limit must be a positive number of items, got {limit}")
@@ -85,7 +102,9 @@ def run_eval(gold_path: str | Path, out_dir: str | Path, configs: Sequence[str] 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     runs: list[ConfigRun] = []
+    qrels: dict[str, dict[str, tuple[str, ...]]] = {}
     pipeline_collection: _Collection | None = None
+    started = time.perf_counter()
     for name in names:
         if name == "baseline":
             from eval.baseline import build_baseline  # faiss and the splitter load only here
@@ -101,13 +120,48 @@ def run_eval(gold_path: str | Path, out_dir: str | Path, configs: Sequence[str] 
             collection = pipeline_collection
             ask = partial(pipeline.ask, k=k, retriever=name)
         results = tuple(_run_items(name, items, ask, collection, k, progress))
+        qrels[name] = collection.qrels(items)
         runs.append(ConfigRun(name=name, results=results, metrics=aggregate(results)))
+    statistics_started = time.perf_counter()
+    runs, comparisons = add_statistics(runs, qrels, k, resamples, seed)
+    statistics_s = time.perf_counter() - statistics_started
     _write_outputs(out, runs)
+    _write_trec(out, runs, qrels, k)
+    provenance = provenance_for(pipeline, gold_path, len(items), names, k, resamples, seed,
+                                LEVEL, limit)
+    (out / "comparison.json").unlink(missing_ok=True)
+    if comparisons:
+        _write_json(out / "comparison.json", [c.to_json() for c in comparisons])
     info = RunInfo(gold_path=str(gold_path), n_items=len(items), k=k,
                    embedder=str(getattr(pipeline.embedder, "name", "unknown")), limit=limit)
     plots = write_plots(out, runs)
-    write_report(out, runs, items, info, plots)
+    write_report(out, runs, items, info, plots, comparisons, provenance)
+    total_s = time.perf_counter() - started
+    answering_s = sum(r.latency_ms for run in runs for r in run.results) / 1000
+    write_run_json(out, replace(provenance, answering_s=round(answering_s, 2),
+                                beyond_answering_s=round(total_s - answering_s, 2),
+                                statistics_s=round(statistics_s, 2)))
     return {run.name: dict(run.metrics) for run in runs}
+
+
+def add_statistics(runs: Sequence[ConfigRun], qrels: Mapping[str, Qrels], k: int,
+                   resamples: int, seed: int) -> tuple[list[ConfigRun], list[Comparison]]:
+    """Ranking figures from the library, every figure's interval, and the comparisons of
+    the primary configuration with each other one (``primary − other``)."""
+    finished = []
+    rankings = {}
+    for run in runs:
+        ranking = library_ranking(run.results, qrels[run.name], k)
+        rankings[run.name] = ranking
+        metrics = {**run.metrics, **ranking_figures(run.results, ranking)}
+        intervals = interval_metrics(run.results, ranking, resamples, seed, LEVEL)
+        finished.append(replace(run, metrics=with_intervals(metrics, intervals, resamples,
+                                                            seed, LEVEL)))
+    primary = finished[0] if finished else None
+    comparisons = [compare(other.name, other.results, primary.name, primary.results,
+                           rankings[other.name], rankings[primary.name], resamples, seed, LEVEL)
+                   for other in finished[1:]] if primary else []
+    return finished, comparisons
 
 
 def validate_configs(configs: Sequence[str] | None) -> list[str]:
@@ -141,12 +195,22 @@ class _Collection:
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.by_id = {passage.id: passage for passage in passages}
         self.texts = tuple(passage.text for passage in passages)
-        self._counts: dict[str, int] = {}
+        self.ids = tuple(passage.id for passage in passages)
+        self._relevant: dict[str, tuple[str, ...]] = {}
 
     def n_relevant(self, item: GoldItem) -> int:
-        if item.id not in self._counts:
-            self._counts[item.id] = len(relevant_indices(self.texts, item.evidences))
-        return self._counts[item.id]
+        return len(self.relevant_ids(item))
+
+    def relevant_ids(self, item: GoldItem) -> tuple[str, ...]:
+        """The ids of the collection's passages relevant to the item, sorted."""
+        if item.id not in self._relevant:
+            self._relevant[item.id] = tuple(sorted(
+                self.ids[index] for index in relevant_indices(self.texts, item.evidences)))
+        return self._relevant[item.id]
+
+    def qrels(self, items: Sequence[GoldItem]) -> dict[str, tuple[str, ...]]:
+        """The relevant passage ids of every answerable item (the TREC qrels)."""
+        return {item.id: self.relevant_ids(item) for item in items if item.answerable}
 
 
 def _run_items(name: str, items: Sequence[GoldItem], ask: Callable[[str], Answer],
@@ -185,8 +249,8 @@ def score_answer(item: GoldItem, answer: Answer, passages_by_id: dict[str, Passa
     >>> c = Citation(1, p.id, "某条例", "第2条", None, "f.txt", 1, "自2024年1月1日起施行")
     >>> answer = Answer("何时施行", "自2024年1月1日[1]起施行。", False, (c,), (Hit(p, 0.9, 1),))
     >>> r = score_answer(item, answer, {p.id: p}, 1, 12.0)
-    >>> r.relevant_ranks, r.citations[0].correct, r.keypoints_covered
-    ((1,), True, ('2024年1月1日',))
+    >>> r.relevant_ranks, r.citations[0].correct, r.keypoints_covered, r.place_ranks
+    ((1,), True, ('2024年1月1日',), (1,))
     """
     hits = list(answer.hits or answer.related)
     lookup = {**{hit.passage.id: hit.passage for hit in hits}, **passages_by_id}
@@ -194,6 +258,10 @@ def score_answer(item: GoldItem, answer: Answer, passages_by_id: dict[str, Passa
     relevant_ids = {hit.passage.id for hit in hits
                     if any(is_relevant(hit.passage.text, evidence) for evidence, _ in places)}
     relevant_ranks = tuple(sorted({hit.rank for hit in hits if hit.passage.id in relevant_ids}))
+    place_ranks = tuple(
+        min((hit.rank for hit in hits if hit.passage.id in relevant_ids and hit.rank <= k
+             and is_relevant(hit.passage.text, evidence)), default=None)
+        for evidence, _ in places)
     citations = tuple(
         CitationResult(passage_id=c.passage_id, article=c.article,
                        correct=_citation_correct(lookup.get(c.passage_id), c.article, places))
@@ -210,7 +278,7 @@ def score_answer(item: GoldItem, answer: Answer, passages_by_id: dict[str, Passa
         n_relevant=n_relevant, citations=citations, refused=answer.refused,
         keypoints_covered=tuple(p for p in points if covers(text, p)),
         keypoints_missed=tuple(p for p in points if not covers(text, p)),
-        latency_ms=latency_ms, top=top, error=error)
+        latency_ms=latency_ms, top=top, error=error, place_ranks=place_ranks)
 
 
 def _places(item: GoldItem) -> list[tuple[str, str | None]]:
@@ -229,6 +297,20 @@ def _citation_correct(passage: Passage | None, article: str | None,
     return any(is_relevant(passage.text, evidence)
                and (wanted is None or same_article(article, wanted))
                for evidence, wanted in places)
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _write_trec(out: Path, runs: Sequence[ConfigRun], qrels: Mapping[str, Qrels],
+                k: int) -> None:
+    """run.trec and qrels.trec for the primary configuration, ``_<config>`` for each."""
+    several = len(runs) > 1
+    for position, run in enumerate(runs):
+        for suffix in ([""] if position == 0 else []) + ([f"_{run.name}"] if several else []):
+            write_lines(out / f"run{suffix}.trec", run_lines(run.results, run.name, k))
+            write_lines(out / f"qrels{suffix}.trec", qrels_lines(qrels[run.name]))
 
 
 def _write_outputs(out: Path, runs: Sequence[ConfigRun]) -> None:

@@ -305,6 +305,18 @@ def ndcg_at_k(relevant_ranks: Sequence[int], n_relevant: int | None = None,
     return dcg / ideal
 
 
+def place_recall(place_ranks: Sequence[int | None], k: int = RANK_CUTOFF) -> float:
+    """Share of an item's gold places (its evidence and each ``also_ok``) that have a
+    relevant passage at rank ``k`` or better: hit@k asks for one place, this for all.
+
+    >>> place_recall([1, None]), place_recall([3, 12], 10), place_recall([2])
+    (0.5, 0.5, 1.0)
+    """
+    if not place_ranks:
+        return 0.0
+    return sum(rank is not None and rank <= k for rank in place_ranks) / len(place_ranks)
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th percentile (0..100), linear between closest ranks (numpy's default).
 
@@ -363,6 +375,8 @@ class QuestionResult:
     latency_ms: float
     top: tuple[RetrievedPassage, ...]  # the retrieved passages, best first
     error: str | None = None  # the library error that stopped this question, if any
+    # per gold place (evidence, then each also_ok): best rank of a passage relevant to it
+    place_ranks: tuple[int | None, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -385,6 +399,7 @@ class QuestionResult:
     def to_json(self) -> dict:
         record = asdict(self)
         record["relevant_ranks"] = list(self.relevant_ranks)
+        record["place_ranks"] = list(self.place_ranks)
         record["latency_ms"] = round(self.latency_ms, 1)
         return record
 
@@ -402,10 +417,10 @@ def metric_keys() -> tuple[str, ...]:
     """The metric keys of one group, in the order metrics.json lists them.
 
     >>> metric_keys()[:3], len(metric_keys())
-    (('n', 'retrieval.hit@1', 'retrieval.hit@3'), 14)
+    (('n', 'retrieval.hit@1', 'retrieval.hit@3'), 15)
     """
     return ("n", *(f"retrieval.hit@{k}" for k in HIT_KS), "retrieval.mrr@10",
-            "retrieval.ndcg@10", "citation.accuracy", "citation.precision",
+            "retrieval.ndcg@10", "retrieval.recall@10", "citation.accuracy", "citation.precision",
             "answer.keypoint_recall", "refusal.accuracy", "refusal.false_rate",
             "latency.p50_ms", "latency.p95_ms")
 
@@ -430,6 +445,8 @@ def group_metrics(results: Sequence[QuestionResult]) -> Metrics:
     out["retrieval.mrr@10"] = _mean(reciprocal_rank(r.relevant_ranks) for r in answerable)
     out["retrieval.ndcg@10"] = _mean(
         ndcg_at_k(r.relevant_ranks, r.n_relevant) for r in answerable)
+    out["retrieval.recall@10"] = _mean(
+        place_recall(r.place_ranks) for r in answerable if r.place_ranks)
     out["citation.accuracy"] = _mean(float(r.cited_correctly) for r in answerable)
     citations = [c for r in answerable for c in r.citations]
     out["citation.precision"] = (

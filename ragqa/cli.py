@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="verify a gold file against the corpus and stop")
     p.add_argument("--calibrate", action="store_true",
                    help="print the refusal trade-off per threshold on --gold and stop")
+    p.add_argument("--diff", nargs=2, metavar=("RUN_A", "RUN_B"), default=None,
+                   help="compare two saved runs (output folders of ragqa eval, or "
+                        "per_question*.jsonl files in them): RUN_B - RUN_A per metric with "
+                        "interval and p-value; writes diff.md and diff.json to --out")
+    p.add_argument("--resamples", type=int, default=int(_env("EVAL_RESAMPLES", "10000")),
+                   help="bootstrap and randomization resamples (RAGQA_EVAL_RESAMPLES; "
+                        "default %(default)s)")
+    p.add_argument("--seed", type=int, default=int(_env("EVAL_SEED", "0")),
+                   help="seed of the resampling (RAGQA_EVAL_SEED; default %(default)s)")
     return parser
 
 
@@ -225,16 +234,27 @@ def cmd_eval(args) -> int:
         return _check_gold(args)
     if args.calibrate:
         return _calibrate(args)
+    if args.diff:
+        return _diff(args)
     from eval.harness import run_eval
 
     configs = (args.compare or args.retriever).split(",")
     pipeline = _load(args)
     cache = Path(args.index).parent / "cache" / "baseline"
     result = run_eval(args.gold, args.out, configs, pipeline, args.corpus, limit=args.limit,
-                      cache_dir=cache)
+                      cache_dir=cache, resamples=args.resamples, seed=args.seed)
     print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True)[:4000])
     print(f"wrote {args.out}/metrics.json, per_question.jsonl, report.md and plots",
           file=sys.stderr)
+    return 0
+
+
+def _diff(args) -> int:
+    from eval.runs import diff_saved
+
+    report = diff_saved(args.diff[0], args.diff[1], args.out, args.resamples, args.seed)
+    print(report.read_text(encoding="utf-8"))
+    print(f"wrote {report} and {report.with_suffix('.json')}", file=sys.stderr)
     return 0
 
 

@@ -207,6 +207,7 @@ def test_percentile_linear():
 FORMAT_KEYS = {
     "n", "retrieval.hit@1", "retrieval.hit@3", "retrieval.hit@5", "retrieval.hit@10",
     "retrieval.mrr@10", "retrieval.ndcg@10", "citation.accuracy", "citation.precision",
+    "retrieval.recall@10",  # beyond GOLD_FORMAT.md's list: share of all gold places found
     "answer.keypoint_recall", "refusal.accuracy", "refusal.false_rate", "latency.p50_ms",
     "latency.p95_ms",
 }
@@ -250,7 +251,7 @@ def test_aggregate_hand_computed():
     assert m["by_type.unanswerable.retrieval.hit@1"] is None  # nothing answerable to score
     assert m["by_type.fact.refusal.accuracy"] is None
     assert [k for k in m if k.startswith("by_type.")][0] == "by_type.clause.n"  # types sorted
-    assert len(m) == 14 * 4  # overall plus three types, every key in each
+    assert len(m) == 15 * 4  # overall plus three types, every key in each
     json.dumps(m)  # serialisable, no NaN
 
 
