@@ -60,6 +60,13 @@ class Document:
     issuer: str | None = None  # 发文机关
     date: str | None = None  # ISO date "2023-09-22" when printed
     doc_number: str | None = None  # 文号, e.g. 晋政办发〔2022〕91号
+    # status fields read from the text (rag.ingest.status); None where it does not say
+    adopted: str | None = None  # ISO date adopted (通过/修订/修正) or issued
+    effective: str | None = None  # ISO date it takes effect (本条例自…起施行)
+    ends: str | None = None  # ISO last day in force (有效期…年, 试行期…年)
+    term: str | None = None  # the limit as printed: 有效期5年, 试行期两年, 暂行, 试行
+    text_kind: str | None = None  # final, draft_explanation, review_report, amending_decision
+    subject: str | None = None  # the title a draft explanation, report or decision is about
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)  # the body, cleaned
 
     @property
