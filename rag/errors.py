@@ -35,6 +35,5 @@ class CheckInputError(RagError):
     """A text given to the reference checker is empty, too long or not text."""
 
 
-
 class LLMError(RagError):
     """The language-model endpoint failed, timed out or answered garbage."""

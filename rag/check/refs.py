@@ -44,7 +44,8 @@ _OWN_LABEL = re.compile(rf"^\s*第\s*[0-9０-９{CHINESE_NUMERAL_CHARS}]+\s*条(
 _QUOTED_TITLE = re.compile(r"《([^《》]{1,80})》\s*$")
 _SELF = re.compile(r"本(?:实施)?(条例|办法|细则|规则|规定|法|决定)\s*$")
 _DRAFT = re.compile(r"(?:修订|修正)?草案(?:修改稿|初审稿|修订稿|二审稿|审议稿)?\s*$|初审稿\s*$")
-_UNQUOTED_TITLE = re.compile(r"([\u4e00-\u9fff〈〉<>“”]{2,40}?(?:法|条例|办法|细则|规则|规定))\s*$")
+_UNQUOTED_TITLE = re.compile(
+    r"([\u4e00-\u9fff〈〉<>“”]{2,40}?(?:法|条例|办法|细则|规则|规定)(?:[(（]试行[)）])?)\s*$")
 _CHAPTER = re.compile(rf"第[{CHINESE_NUMERAL_CHARS}0-9]+[章节]\s*$")
 _LEADING_WORDS = re.compile(r"^.*[的在里对按据照依将把被即现称见经、]")
 _ALIAS = re.compile(

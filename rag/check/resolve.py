@@ -301,8 +301,9 @@ class Checker:
 
     def _titled(self, base: dict, ref: Reference, title: str,
                 status: dict[str, DocStatus]) -> Finding:
-        ids = list(self.titles.regulations_named(title))
-        ids = [i for i in ids if self._has_articles(i)]
+        ids = [i for i in self.titles.regulations_named(title) if self._has_articles(i)]
+        if title.startswith("山西省"):  # a full title: not a shortened one
+            ids = [i for i in ids if _core(self._by_id[i].title) == _core(title)]
         if not ids:
             return self._unknown_title(base, ref, title, status)
         groups = {version_key(self._by_id[i]) for i in ids}
@@ -335,15 +336,12 @@ class Checker:
         return Finding(**base, outcome="not_indexed", reason=reason)
 
     def near_miss(self, title: str) -> str | None:
-        """The id of the regulation whose title nearly matches ``title`` (same kind word,
-        similar normalized title), or None."""
+        """The id of the regulation whose title nearly matches ``title`` (similar
+        normalized title; when both end in a kind word, the same one), or None."""
         core = _core(title)
         kind = _KIND_WORD.search(core)
-        if kind is None:
-            return None
-        pool = [c for c, _ in self._regulations
-                if c != core and _KIND_WORD.search(c)
-                and _KIND_WORD.search(c).group(1) == kind.group(1)]
+        pool = [c for c, _ in self._regulations if c != core and (
+            kind is None or (_KIND_WORD.search(c) or kind).group(1) == kind.group(1))]
         close = difflib.get_close_matches(core, pool, n=1, cutoff=NEAR_MISS_CUTOFF)
         if not close:
             return None
