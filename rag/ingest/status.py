@@ -217,7 +217,7 @@ def status_fields(document: Document, parent: Document | None = None) -> Documen
     doc_number = document.doc_number
     promulgation = _PROMULGATION.match(_nfkc(head)) if document.doc_type == "notice" else None
     issued = None
-    if document.doc_type == "notice":
+    if document.doc_type == "notice" or document.doc_number:  # signed: a notice, an opinion
         signer, issued = signature(document)
         issuer = issuer or signer
         if promulgation:  # a 公告 (第十三号)
