@@ -103,6 +103,27 @@ class Pipeline:
     def document(self, doc_id: str) -> Document:
         return self._doc_by_id[doc_id]
 
+    def statuses(self, as_of=None) -> dict:
+        """Every document's ``rag.search.status.DocStatus`` on a day (default today)."""
+        from rag.search.status import parse_as_of, statuses
+
+        day = parse_as_of(as_of)
+        cached = getattr(self, "_statuses", None)
+        if cached is None or cached[0] != day:
+            cached = (day, statuses(self.documents, day))
+            self._statuses = cached  # one assignment: readers see a whole value
+        return cached[1]
+
+    def check(self, text: str, title: str | None = None, as_of=None):
+        """Every clause reference in ``text`` resolved and flagged (``rag.check``)."""
+        from rag.check import Checker
+
+        checker = getattr(self, "_checker", None)
+        if checker is None:
+            checker = self._checker = Checker(self.documents, self.passages,
+                                              self.retriever.titles)
+        return checker.check(text, title=title, as_of=as_of)
+
     # ------------------------------------------------------------ questions
 
     def parse(self, question: object, history: Sequence[str] = ()) -> Query:

@@ -12,6 +12,9 @@ opens, while ``state`` still says the index is loading:
   question or option the library refuses; 422 for a body of the wrong shape; 401
   without HTTP Basic credentials when login pairs are configured. Every error body is
   ``{"error": message, "status": code}``, never a traceback.
+* ``POST /api/check``: body ``{"text": str, "title"?: str, "as_of"?: "YYYY-MM-DD"}``;
+  returns ``rag.check.CheckReport.to_json()`` (every clause reference of the text,
+  resolved and flagged). Same loading, login and error rules as ``/api/ask``.
 * ``GET /``: a self-refreshing Chinese "starting" page (503), until
   :func:`remove_placeholder` takes it away for the Gradio UI (see :mod:`ui.server`).
 
@@ -37,7 +40,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.errors import QueryError
+from rag.errors import QueryError, RagError
 from rag.search.query import RetrieverName
 from rag.types import DOC_TYPES
 from ui.errors import redact, user_message
@@ -100,6 +103,20 @@ class AskRequest(BaseModel):
     doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}")
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_ITEMS,
                                description="earlier questions, oldest first, for follow-ups")
+
+
+class CheckRequest(BaseModel):
+    """The body of ``POST /api/check``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(description="the text whose clause references are checked, e.g. "
+                                  "依照《山西省节约能源条例》第二十条")
+    title: str | None = Field(None, description="the title of the document the text is "
+                                                "(what 本条例第N条 means); default: its first "
+                                                "line when that reads as a title")
+    as_of: str | None = Field(None, description="the day statuses are computed for, "
+                                                "YYYY-MM-DD; default today")
 
 
 class ApiError(Exception):
@@ -226,6 +243,23 @@ def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None)
         except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
             return error_response(500, user_message(exc, "api ask"))
         return JSONResponse(answer.to_json())
+
+    @app.post("/api/check", dependencies=[Depends(require_login)])
+    async def check(body: CheckRequest) -> JSONResponse:
+        pipeline = state.pipeline
+        if pipeline is None:
+            raise loading_error()
+
+        def check_it() -> Any:
+            return pipeline.check(body.text, title=body.title or None, as_of=body.as_of or None)
+
+        try:
+            report = await anyio.to_thread.run_sync(check_it, limiter=limiter)
+        except RagError as exc:  # the library's message names the value and the fix
+            return error_response(400, redact(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
+            return error_response(500, user_message(exc, "api check"))
+        return JSONResponse(report.to_json())
 
     @app.api_route("/api/ask", methods=["GET", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)

@@ -53,6 +53,12 @@ EXAMPLES: dict[str, list[str]] = {
     ],
 }
 
+CHECK_TAB = "check-tab"
+CHECK_INTRO = ("粘贴一段文本或拖入文件，逐条核对其中的条文引用（《……》第N条、本条例第N条、"
+               "草案第N条，含款、项和“至”连接的范围）：是否指向索引中的文件、条文是否存在、"
+               "所引文件是否仍然有效。索引中没有的文件（如国家法律）只能标明“无法核对”，"
+               "不表示引用有误。")
+
 RETRIEVER_CHOICES = [
     ("混合检索（hybrid，推荐）", "hybrid"),
     ("向量检索（dense）", "dense"),
@@ -181,6 +187,23 @@ def build_app(pipeline: Any) -> gr.Blocks:
                     previous = gr.Button("上一条", elem_id="prev-article")
                     following = gr.Button("下一条", elem_id="next-article")
 
+            with gr.Tab("引用核对", id=CHECK_TAB, elem_id=CHECK_TAB):
+                gr.Markdown(CHECK_INTRO)
+                with gr.Row():
+                    check_text = gr.Textbox(label="粘贴文本", lines=10, max_lines=30,
+                                            elem_id="check-text", scale=3,
+                                            placeholder="例如：依照《山西省节约能源条例》第二十条……")
+                    check_file = gr.File(label="或拖入文本文件（.txt，UTF-8 或 GB18030）",
+                                         type="binary", elem_id="check-file", scale=1)
+                with gr.Row():
+                    check_title = gr.Textbox(label="本文标题（可选，用于“本条例第N条”）",
+                                             elem_id="check-title", scale=2)
+                    check_day = gr.Textbox(label="核对日（可选，YYYY-MM-DD，默认今天）",
+                                           elem_id="check-as-of", scale=1)
+                    check_run = gr.Button("核对引用", variant="primary", elem_id="check-run",
+                                          scale=1)
+                check_out = gr.HTML(elem_id="check-report")
+
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
         chat_io = {
             "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k],
@@ -203,6 +226,9 @@ def build_app(pipeline: Any) -> gr.Blocks:
         open_outputs = [tabs, doc_select, doc_info, article_select, article_view]
         open_citation.click(handlers.open_citation, [citation_select], open_outputs, **private)
         citation_select.input(handlers.open_citation, [citation_select], open_outputs, **private)
+
+        check_run.click(handlers.check, [check_text, check_file, check_title, check_day],
+                        [check_out], concurrency_id="ask", **private)
 
         gr.api(handlers.api_ask, api_name="ask", concurrency_id="ask")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -153,6 +154,24 @@ class Handlers:
             [],
             [],
         )
+
+    # ------------------------------------------------------------ reference check
+
+    def check(self, text: str | None, upload: Any, title: str | None, as_of: str | None) -> str:
+        """Check the references of a pasted text, or of a dropped file when no text is
+        pasted: the result table (HTML), or a message; never raises."""
+        from rag.check import decode_input
+
+        try:
+            if not (text or "").strip() and upload is not None:
+                data = upload if isinstance(upload, bytes) else Path(upload).read_bytes()
+                name = "上传的文件" if isinstance(upload, bytes) else Path(upload).name
+                text = decode_input(data, str(name))
+            report = self.pipeline.check(text or "", title=(title or "").strip() or None,
+                                         as_of=(as_of or "").strip() or None)
+            return render.check_html(report)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            return render.message_html(user_message(exc, "check"))
 
     # ------------------------------------------------------------ document browser
 
