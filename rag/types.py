@@ -118,6 +118,44 @@ PASSAGE_FIELDS = (
 )
 
 
+STATUS_LABELS = {  # the status of a document on a day (rag.search.status)
+    "in_force": "现行有效",
+    "not_yet_in_force": "尚未施行",
+    "expired": "已失效",
+    "superseded": "已被新版本替代",
+    "draft": "草案",
+    "unknown": "未载明施行日期",
+}
+
+
+@dataclass(frozen=True)
+class DocStatus:
+    """The status of one document on one day, with the words that explain it."""
+
+    code: str  # one of STATUS_LABELS
+    as_of: str  # ISO day
+    note: str  # e.g. "自2024-01-01起施行，有效期至2024-10-07"
+    superseded_by: str | None = None  # id of the version that replaced it
+    replaces: str | None = None  # id of the earlier indexed version it replaces (or will)
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.code]
+
+    def describe(self) -> str:
+        """One line for a citation: 现行有效（自2024-01-01起施行）.
+
+        >>> DocStatus("expired", "2025-01-01", "有效期至2024-10-07").describe()
+        '已失效（有效期至2024-10-07）'
+        """
+        return f"{self.label}（{self.note}）" if self.note else self.label
+
+    def to_json(self) -> dict:
+        return {"status": self.code, "status_label": self.label, "status_note": self.note,
+                "as_of": self.as_of, "superseded_by": self.superseded_by,
+                "replaces": self.replaces}
+
+
 @dataclass(frozen=True)
 class Hit:
     """A passage returned by a retriever, with its rank (1-based) and score."""
@@ -126,9 +164,11 @@ class Hit:
     score: float
     rank: int
     source: HitSource = "hybrid"  # which retriever found it
+    status: DocStatus | None = None  # its document's status on the day asked about
 
     def to_json(self) -> dict:
-        return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6)}
+        return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6),
+                **(self.status.to_json() if self.status else {})}
 
 
 @dataclass(frozen=True)
@@ -143,13 +183,21 @@ class Citation:
     source_file: str
     page: int | None
     quote: str  # verbatim text from the passage that the answer uses
+    status: DocStatus | None = None  # the cited document's status on the day asked about
 
     @property
     def label(self) -> str:
         return citation_label(self.doc_title, self.article, self.section)
 
+    @property
+    def doc_id(self) -> str:
+        """The cited document's id (a passage id is "<doc id>:<ordinal>")."""
+        return self.passage_id.rsplit(":", 1)[0]
+
     def to_json(self) -> dict:
-        return asdict(self)
+        record = asdict(self)
+        record.pop("status")
+        return {**record, **(self.status.to_json() if self.status else {})}
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ def _add_retrieval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retriever", choices=RETRIEVERS,
                         default=_env("RETRIEVER", DEFAULT_RETRIEVER), help="(RAGQA_RETRIEVER)")
     parser.add_argument("--doc-type", default=None, help="only documents of this type")
+    _add_as_of(parser)
+    parser.add_argument("--status", default=_env("STATUS"), metavar="LIST",
+                        help="only documents of these statuses on --as-of: all, or a comma-"
+                             "separated list of in_force, not_yet_in_force, expired, "
+                             "superseded, draft, unknown (RAGQA_STATUS; default: all but "
+                             "superseded versions)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -174,14 +180,15 @@ def _load(args):
 def cmd_search(args) -> int:
     pipeline = _load(args)
     hits = pipeline.search(args.question, k=args.k, retriever=args.retriever,
-                           doc_type=args.doc_type)
+                           doc_type=args.doc_type, as_of=args.as_of, status=args.status or ())
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0
     for h in hits:
         p = h.passage
         page = f" p.{p.page}" if p.page else ""
-        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{page}")
+        status = f" 〔{h.status.describe()}〕" if h.status else ""
+        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{page}{status}")
         print("    " + p.text.replace("\n", "\n    ")[:300])
     return 0
 
@@ -189,7 +196,7 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     pipeline = _load(args)
     answer = pipeline.ask(args.question, k=args.k, retriever=args.retriever,
-                          doc_type=args.doc_type)
+                          doc_type=args.doc_type, as_of=args.as_of, status=args.status or ())
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -198,7 +205,8 @@ def cmd_ask(args) -> int:
         print()
         for c in answer.citations:
             page = f"，第{c.page}页" if c.page else ""
-            print(f"[{c.n}] {c.label}（{c.source_file}{page}）")
+            status = f"〔{c.status.describe()}〕" if c.status else ""
+            print(f"[{c.n}] {c.label}（{c.source_file}{page}）{status}")
     elif answer.related:
         for h in answer.related:
             print(f"  - {h.passage.citation_label}")

@@ -12,8 +12,9 @@ import unicodedata
 
 import pytest
 from conftest import CORPUS, doc_by_title
-from revised_corpus import NEW_EFFECTIVE, write_revised_corpus
+from revised_corpus import CHANGED_ARTICLE, NEW_EFFECTIVE, REVISED_FILE, write_revised_corpus
 
+from rag.errors import QueryError
 from rag.ingest import ingest
 from rag.search.status import parse_as_of, statuses
 
@@ -153,3 +154,61 @@ def test_a_later_version_supersedes_the_earlier_once_in_force(tmp_path):
     later = statuses(documents, parse_as_of("2025-04-01"))
     assert (later[old.id].code, later[new.id].code) == ("superseded", "in_force")
     assert later[old.id].superseded_by == new.id and NEW_EFFECTIVE in later[old.id].note
+
+
+# ---------------------------------------------------------------- questions and citations
+
+
+def test_citations_carry_the_status_and_the_filters_apply(pipeline):
+    answer = pipeline.ask("《山西省节约能源条例》第二十条怎么规定的？", as_of="2024-06-01")
+    cited = answer.citations[0]
+    assert (cited.doc_title, cited.article) == ("山西省节约能源条例", "第二十条")
+    assert cited.status.code == "in_force" and cited.status.describe() == "现行有效（自2024-01-01起施行）"
+    record = answer.to_json()["citations"][0]
+    assert record["status"] == "in_force" and record["as_of"] == "2024-06-01"
+    early = pipeline.search("节约能源条例第二十条", k=1, as_of="2023-12-31")[0]
+    assert early.status.code == "not_yet_in_force" and early.to_json()["status_label"] == "尚未施行"
+    drafts = pipeline.search("节能验收的法律责任", k=5, status="draft")
+    assert drafts and all(h.status.code == "draft" for h in drafts)
+    assert all(h.passage.doc_type in ("explanation", "report") for h in drafts)
+    with pytest.raises(QueryError, match="unknown status"):
+        pipeline.search("节能", status="valid")
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    """An index over the corpus plus a later version of 山西省尾矿库安全监督管理办法."""
+    from conftest import CACHE
+
+    from rag.index.build import build_index
+    from rag.pipeline import Pipeline
+
+    root = tmp_path_factory.mktemp("revised")
+    folder = write_revised_corpus(CORPUS, root / "corpus")
+    build_index(folder, root / "index", cache_dir=CACHE, progress=False)
+    return Pipeline.load(root / "index", corpus_dir=folder)
+
+
+def test_questions_get_the_version_in_force(two_versions):
+    question = "《山西省尾矿库安全监督管理办法》第四十条怎么规定的？"
+    now = two_versions.ask(question, as_of="2025-06-01").citations[0]
+    assert now.source_file == REVISED_FILE and now.status.code == "in_force"
+    assert CHANGED_ARTICLE.split(" ", 1)[1] in now.quote
+    before = two_versions.ask(question, as_of="2024-06-01").citations[0]
+    assert before.source_file == "002_97e5f3168bf50f07.txt" and before.status.code == "in_force"
+    both = two_versions.search(question, k=4, as_of="2025-06-01", status="all")
+    old = [h for h in both if h.passage.source_file != REVISED_FILE and h.source == "clause"]
+    assert old and old[0].status.code == "superseded"
+    assert "已被2025-04-01起施行的《山西省尾矿库安全监督管理办法》替代" in old[0].status.describe()
+    free = two_versions.search("尾矿库头顶库的安全风险评估", k=10, as_of="2025-06-01")
+    assert all(h.status.code != "superseded" for h in free)
+
+
+def test_checker_resolves_a_title_to_the_version_in_force_that_day(two_versions):
+    text = "依照《山西省尾矿库安全监督管理办法》第四十条"
+    now = two_versions.check(text, as_of="2025-06-01").findings[0]
+    assert now.outcome == "ok" and now.status == "in_force"
+    assert now.article_text.startswith(CHANGED_ARTICLE)
+    before = two_versions.check(text, as_of="2024-06-01").findings[0]
+    assert before.outcome == "ok" and not before.article_text.startswith(CHANGED_ARTICLE)
+    assert before.doc_id.startswith("002_")

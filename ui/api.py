@@ -7,7 +7,8 @@ opens, while ``state`` still says the index is loading:
   "documents"}``; HTTP 503 while loading (so a load balancer sends no traffic yet),
   200 once ``/api/ask`` answers. Never needs a login.
 * ``POST /api/ask``: body ``{"question": str, "k"?: 1-20, "retriever"?: "hybrid" |
-  "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str]}``; returns
+  "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str], "as_of"?:
+  "YYYY-MM-DD", "status"?: "in_force,draft" | [str] | "all"}``; returns
   ``rag.types.Answer.to_json()``. 503 with Retry-After while loading; 400 for a
   question or option the library refuses; 422 for a body of the wrong shape; 401
   without HTTP Basic credentials when login pairs are configured. Every error body is
@@ -103,6 +104,12 @@ class AskRequest(BaseModel):
     doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}")
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_ITEMS,
                                description="earlier questions, oldest first, for follow-ups")
+    as_of: str | None = Field(None, description="the day document statuses are computed "
+                                                "for, YYYY-MM-DD; default today")
+    status: str | list[str] | None = Field(
+        None, description="only documents of these statuses on as_of: all, or in_force, "
+                          "not_yet_in_force, expired, superseded, draft, unknown (a list or "
+                          "a comma-separated string); default: all but superseded versions")
 
 
 class CheckRequest(BaseModel):
@@ -177,7 +184,8 @@ def ask_options(body: AskRequest, pipeline: Any) -> dict[str, Any]:
                          "或去掉 doc_type")
     history = tuple(h for h in body.history if h and h.strip())[-HISTORY_LIMIT:]
     return {"k": body.k, "retriever": body.retriever, "doc_id": body.doc_id or None,
-            "doc_type": body.doc_type or None, "history": history}
+            "doc_type": body.doc_type or None, "history": history,
+            "as_of": body.as_of or None, "status": body.status or ()}
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -53,6 +53,14 @@ EXAMPLES: dict[str, list[str]] = {
     ],
 }
 
+STATUS_CHOICES = [
+    ("默认（不含已被新版本替代的文本）", ""),
+    ("仅现行有效", "in_force"),
+    ("现行有效和尚未施行", "in_force,not_yet_in_force"),
+    ("仅草案说明和审议报告", "draft"),
+    ("仅已失效或已被替代", "expired,superseded"),
+    ("全部", "all"),
+]
 CHECK_TAB = "check-tab"
 CHECK_INTRO = ("粘贴一段文本或拖入文件，逐条核对其中的条文引用（《……》第N条、本条例第N条、"
                "草案第N条，含款、项和“至”连接的范围）：是否指向索引中的文件、条文是否存在、"
@@ -136,6 +144,12 @@ def build_app(pipeline: Any) -> gr.Blocks:
                             label="检索方式",
                             elem_id="retriever",
                         )
+                        with gr.Row():
+                            status_filter = gr.Dropdown(
+                                choices=STATUS_CHOICES, value="", label="文件状态",
+                                elem_id="status-filter")
+                            as_of = gr.Textbox(label="截至日期（YYYY-MM-DD，默认今天）",
+                                               elem_id="as-of")
                         top_k = gr.Slider(
                             minimum=1,
                             maximum=MAX_K,
@@ -206,7 +220,8 @@ def build_app(pipeline: Any) -> gr.Blocks:
 
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
         chat_io = {
-            "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k],
+            "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k,
+                       as_of, status_filter],
             "outputs": [chatbot, citations, citation_select, question, messages, questions],
             "concurrency_id": "ask",
             **private,

@@ -38,8 +38,13 @@ class Handlers:
 
     # ------------------------------------------------------------ asking
 
-    def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any) -> dict[str, Any]:
+    def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any,
+                    as_of: Any = None, status: Any = None) -> dict[str, Any]:
         """Checked keyword arguments for ``pipeline.ask``; raises QueryError."""
+        from rag.search.status import parse_as_of, parse_statuses
+
+        day = parse_as_of(str(as_of).strip()) if as_of and str(as_of).strip() else None
+        wanted = parse_statuses(status or None)
         try:
             k_value = int(k) if k not in (None, "") else DEFAULT_K
         except (TypeError, ValueError):
@@ -57,7 +62,8 @@ class Handlers:
             (t, n) for n, t in self.catalogue.type_choices()
         ):
             raise QueryError(f"索引中没有文件类型 {doc_type!r}")
-        return {"k": k_value, "retriever": retriever, "doc_id": doc_id, "doc_type": doc_type}
+        return {"k": k_value, "retriever": retriever, "doc_id": doc_id, "doc_type": doc_type,
+                "as_of": day, "status": wanted}
 
     def run_ask(self, question: str, history: Sequence[str], **options: Any) -> Answer:
         """Ask the pipeline (raises whatever it raises)."""
@@ -75,10 +81,12 @@ class Handlers:
         doc_id: str = "",
         doc_type: str = "",
         history: list[str] | None = None,
+        as_of: str = "",
+        status: str = "",
     ) -> dict:
         """Answer one question with cited passages (JSON: answer, refused, citations…)."""
         try:
-            options = self.ask_options(k, retriever, doc_id, doc_type)
+            options = self.ask_options(k, retriever, doc_id, doc_type, as_of, status)
             answer = self.run_ask(question, history or (), **options)
             return render.answer_payload(answer)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
@@ -93,6 +101,8 @@ class Handlers:
         doc_type: str,
         retriever: str,
         k: float,
+        as_of: str = "",
+        status: str = "",
     ) -> Iterator[tuple]:
         """Stream one chat turn.
 
@@ -111,7 +121,7 @@ class Handlers:
         yield (messages + [pending], gr.update(), gr.update(), "", messages, questions)
 
         try:
-            options = self.ask_options(k, retriever, doc_id, doc_type)
+            options = self.ask_options(k, retriever, doc_id, doc_type, as_of, status)
             answer = self.run_ask(question, questions, **options)
             final = render.answer_markdown(answer)
             panel = render.citations_html(answer, self.catalogue.passage)
@@ -231,8 +241,14 @@ class Handlers:
         info, view = self._panels(here)
         return info, gr.update(choices=choices, value=here.passage.id), view
 
+    def _status(self, doc_id: str):
+        try:
+            return self.pipeline.statuses().get(doc_id)
+        except Exception:  # noqa: BLE001 - a browser without statuses still browses
+            return None
+
     def _panels(self, here: Located) -> tuple[str, str]:
         return (
-            render.document_html(here.document, here.total),
+            render.document_html(here.document, here.total, self._status(here.document.id)),
             render.passage_html(here.passage, here.position, here.total),
         )

@@ -141,6 +141,8 @@ def citations_html(answer: Answer | None, passage_of: Callable[[str], Passage | 
                 c.page,
                 c.source_file,
             )
+            if c.status is not None:
+                meta += f" · {status_text(c.status)}"
             text = passage.text if passage else c.quote
             items.append(_details(citation_label(c), meta, c.quote, text, c.n))
     elif answer.related:
@@ -180,9 +182,15 @@ def message_html(message: str) -> str:
     return f'<div class="ui-notice" style="color:#a33;">{escape_html(message)}</div>'
 
 
-def document_html(doc: Document, n_passages: int) -> str:
-    """The header of the document browser: title and catalogue data."""
+def document_html(doc: Document, n_passages: int, status=None) -> str:
+    """The header of the document browser: title, catalogue data and status fields."""
     rows = [("类型", doc_type_name(doc.doc_type))]
+    if status is not None:
+        rows.append(("状态", f"{status_text(status)}，截至 {status.as_of}"))
+    for label, value in (("通过或印发", doc.adopted), ("施行", doc.effective),
+                         ("有效期至", doc.ends), ("期限", doc.term)):
+        if value:
+            rows.append((label, value))
     if doc.issuer:
         rows.append(("发文机关", doc.issuer))
     if doc.doc_number:

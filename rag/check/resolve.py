@@ -38,9 +38,9 @@ from rag.errors import CheckInputError
 from rag.ingest.status import draft_subject, text_kind
 from rag.numerals import int_to_chinese
 from rag.search.clause import TitleResolver, _core
-from rag.search.status import DocStatus, parse_as_of, statuses, version_key
+from rag.search.status import parse_as_of, set_aside, statuses, version_key
 from rag.text import search_text
-from rag.types import Document
+from rag.types import DocStatus, Document
 
 MAX_CHECK_CHARS = 1_000_000  # characters in one checked text
 OUTCOMES = {
@@ -313,7 +313,7 @@ class Checker:
             return Finding(**base, outcome="ambiguous",
                            reason=f"《{title}》可指多个文件：{names}；请写全称")
         candidates = exact or ids
-        current = [i for i in candidates if status[i].code != "superseded"]
+        current = [i for i in candidates if not set_aside(status[i], status)]
         chosen = sorted(current or candidates,
                         key=lambda i: (self._by_id[i].effective or "", i))[-1]
         return self._article(base, ref, chosen, status)

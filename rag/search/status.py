@@ -25,49 +25,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from rag.errors import QueryError
 from rag.search.clause import _core
-from rag.types import Document
+from rag.types import STATUS_LABELS, DocStatus, Document
 
-STATUSES = ("in_force", "not_yet_in_force", "expired", "superseded", "draft", "unknown")
-STATUS_LABELS = {
-    "in_force": "现行有效",
-    "not_yet_in_force": "尚未施行",
-    "expired": "已失效",
-    "superseded": "已被新版本替代",
-    "draft": "草案",
-    "unknown": "未载明施行日期",
-}
+STATUSES = tuple(STATUS_LABELS)  # in_force, not_yet_in_force, expired, superseded, draft, unknown
 DRAFT_KINDS = ("draft_explanation", "review_report")
 DEFAULT_EXCLUDED = ("superseded",)  # what a search leaves out unless asked
-
-
-@dataclass(frozen=True)
-class DocStatus:
-    """The status of one document on one day, with the words that explain it."""
-
-    code: str  # one of STATUSES
-    as_of: str  # ISO day
-    note: str  # e.g. "自2024-01-01起施行", "有效期至2024-10-07"
-    superseded_by: str | None = None  # id of the version that replaced it
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self.code]
-
-    def describe(self) -> str:
-        """One line for a citation: 现行有效（自2024-01-01起施行）.
-
-        >>> DocStatus("expired", "2025-01-01", "有效期至2024-10-07").describe()
-        '已失效（有效期至2024-10-07）'
-        """
-        return f"{self.label}（{self.note}）" if self.note else self.label
-
-    def to_json(self) -> dict:
-        return {"status": self.code, "status_label": self.label, "status_note": self.note,
-                "as_of": self.as_of, "superseded_by": self.superseded_by}
 
 
 def parse_as_of(value: str | dt.date | None) -> str:
@@ -177,31 +142,44 @@ def statuses(documents: Sequence[Document], as_of: str) -> dict[str, DocStatus]:
         if key is not None and _start(d) is not None and d.text_kind == "final":
             versions.setdefault(key, []).append(d)
     replaced: dict[str, Document] = {}  # id -> the next version, when one is indexed
+    earlier: dict[str, str] = {}  # id -> the version it replaces
     for group in versions.values():
         group.sort(key=lambda d: (_start(d), d.id))
         for older, newer in zip(group, group[1:], strict=False):
             if _start(newer) > _start(older):
                 replaced[older.id] = newer
+                earlier[newer.id] = older.id
     result = {}
     for d in documents:
         newer = replaced.get(d.id)
         code = status_code(d.text_kind, d.effective, d.ends, as_of,
                            _start(newer) if newer else None)
         result[d.id] = DocStatus(code, as_of, _note(d, code, newer),
-                                 newer.id if newer and code == "superseded" else None)
+                                 newer.id if newer and code == "superseded" else None,
+                                 earlier.get(d.id))
     return result
 
 
 def allowed_documents(status: dict[str, DocStatus], wanted: tuple[str, ...]) -> tuple[str, ...]:
     """Ids of the documents a status filter keeps (``wanted`` empty: the default, every
-    status but superseded).
+    document but a replaced version and a revision not yet in force).
 
     >>> s = {"a": DocStatus("in_force", "d", ""), "b": DocStatus("superseded", "d", "")}
     >>> allowed_documents(s, ()), allowed_documents(s, ("superseded",))
     (('a',), ('b',))
     """
-    keep = set(wanted) if wanted else set(STATUSES) - set(DEFAULT_EXCLUDED)
-    return tuple(sorted(i for i, s in status.items() if s.code in keep))
+    if wanted:
+        return tuple(sorted(i for i, s in status.items() if s.code in wanted))
+    return tuple(sorted(i for i, s in status.items() if not set_aside(s, status)))
+
+
+def set_aside(s: DocStatus, status: dict[str, DocStatus]) -> bool:
+    """By default a search leaves out a replaced version, and a revision not yet in force
+    while the version it will replace still is."""
+    if s.code in DEFAULT_EXCLUDED:
+        return True
+    return (s.code == "not_yet_in_force" and s.replaces is not None
+            and status.get(s.replaces, s).code == "in_force")
 
 
 def _note(d: Document, code: str, newer: Document | None) -> str:
