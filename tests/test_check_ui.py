@@ -71,3 +71,12 @@ def test_check_tab_handler(pipeline, tmp_path):
         assert 'class="ui-notice"' in bad and "Traceback" not in bad
     malformed = handlers.check("《山西省节约能源条例》第十百条", None, None, "2024-06-01")
     assert 'data-outcome="malformed"' in malformed and "十百" in malformed
+
+
+def test_api_ask_takes_as_of_and_status(client):
+    body = {"question": "《山西省节约能源条例》第二十条怎么规定的？", "as_of": "2023-12-31"}
+    record = client.post("/api/ask", json=body, auth=("staff", "pw")).json()
+    assert record["citations"][0]["status"] == "not_yet_in_force"
+    assert record["citations"][0]["status_label"] == "尚未施行"
+    bad = client.post("/api/ask", json={**body, "status": "valid"}, auth=("staff", "pw"))
+    assert bad.status_code == 400 and "unknown status 'valid'" in bad.json()["error"]
