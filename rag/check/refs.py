@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, int_to_chinese
 
 MAX_RANGE = 100  # a range wider than this is checked at its two ends only
+LOOK_BACK = 120  # characters before a 第N条 searched for its title
 _NUMBER = rf"[0-9０-９{CHINESE_NUMERAL_CHARS}A-Za-zＡ-Ｚａ-ｚ]{{1,12}}"
 _ARTICLE = re.compile(
     rf"第\s*(?P<art>{_NUMBER})\s*条(?!例)"
@@ -193,7 +194,9 @@ def find_references(text: str) -> list[Reference]:
         own = _OWN_LABEL.match(line)
         position = own.end() if own else 0
         while m := _ARTICLE.search(line, position):
-            scope, title, title_start = _target(line[: m.start()], defined)
+            window = max(0, m.start() - LOOK_BACK)  # a title sits right before its article
+            scope, title, title_start = _target(line[window: m.start()], defined)
+            title_start = None if title_start is None else window + title_start
             chain = [m]
             end = m.end()
             while nxt := _NEXT.match(line, end):

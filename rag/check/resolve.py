@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -228,6 +229,9 @@ class Checker:
         self._last_article = last  # by document row; -1: no articles
         self._regulations = sorted((_core(d.title), d.id) for d in self.documents
                                    if d.doc_type == "regulation" and self._has_articles(d.id))
+        # titles repeat in a text: each is resolved once per checker
+        self.regulations_named = lru_cache(maxsize=4096)(self.titles.regulations_named)
+        self.near_miss = lru_cache(maxsize=4096)(self._near_miss)
         self._about: dict[str, list[str]] = {}  # core title -> documents about it
         for d in self.documents:
             if d.subject:
@@ -268,7 +272,7 @@ class Checker:
         """The indexed regulation the checked text is, when its title names one exactly."""
         if context.kind != "regulation" or not context.title:
             return None
-        ids = [i for i in self.titles.regulations_named(context.title)
+        ids = [i for i in self.regulations_named(context.title)
                if _core(self._by_id[i].title) == _core(context.title)]
         exact = [i for i in ids if search_text(self._by_id[i].title) == search_text(context.title)]
         return (exact or ids or [None])[0]
@@ -301,7 +305,7 @@ class Checker:
 
     def _titled(self, base: dict, ref: Reference, title: str,
                 status: dict[str, DocStatus]) -> Finding:
-        ids = [i for i in self.titles.regulations_named(title) if self._has_articles(i)]
+        ids = [i for i in self.regulations_named(title) if self._has_articles(i)]
         if title.startswith("山西省"):  # a full title: not a shortened one
             ids = [i for i in ids if _core(self._by_id[i].title) == _core(title)]
         if not ids:
@@ -335,7 +339,7 @@ class Checker:
             reason += f"；索引中只有{held}，没有其正文"
         return Finding(**base, outcome="not_indexed", reason=reason)
 
-    def near_miss(self, title: str) -> str | None:
+    def _near_miss(self, title: str) -> str | None:
         """The id of the regulation whose title nearly matches ``title`` (similar
         normalized title; when both end in a kind word, the same one), or None."""
         core = _core(title)
@@ -353,7 +357,7 @@ class Checker:
         if not subject:
             return Finding(**base, outcome="draft",
                            reason="草案条文：所指草案未写明，且草案不在索引中，无法核对")
-        ids = [i for i in self.titles.regulations_named(subject)
+        ids = [i for i in self.regulations_named(subject)
                if _core(self._by_id[i].title) == _core(subject) and self._has_articles(i)]
         reason = (f"草案条文：指《{subject}》草案的{ref.label}；草案未收录，条文序号"
                   f"不等于定稿序号，不作对应")
