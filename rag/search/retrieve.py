@@ -22,7 +22,7 @@ from rag.index.folder import LoadedIndex
 from rag.search.backends import Scope, SearchBackend
 from rag.search.clause import ClauseRef, TitleResolver
 from rag.search.query import Query, SearchOptions, parse_query
-from rag.search.status import DEFAULT_EXCLUDED, allowed_documents, parse_as_of, statuses
+from rag.search.status import allowed_documents, parse_as_of, statuses
 from rag.types import DocStatus, Hit
 
 AGREEMENT_DEPTH = 5  # how deep the dense and lexical lists are compared for agreement
@@ -42,7 +42,8 @@ class Retriever:
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
         self._type_of_doc = {d.id: d.doc_type for d in index.documents}
-        self._statuses: tuple[str, dict[str, DocStatus]] | None = None  # (day, by doc id)
+        # (day, status by doc id, what the default filter keeps: None when it keeps all)
+        self._statuses: tuple[str, dict[str, DocStatus], set[str] | None] | None = None
 
     def parse(self, question: object, history: Sequence[str] = ()) -> Query:
         """The question parsed once: cleaned, resolved, expanded, tokenised, embedded."""
@@ -50,8 +51,8 @@ class Retriever:
         return parse_query(question, self.titles, self.lexical_method, embed, history)
 
     def search(self, query: Query, options: SearchOptions = SearchOptions()) -> list[Hit]:
-        status = self.statuses(options.as_of)
-        scope = self._scope(options, query.ref, status)
+        _, status, default_kept = self._day(options.as_of)
+        scope = self._scope(options, query.ref, status, default_kept)
         clause_rows = self._clause_rows(query, scope)
         ranked = self.backend.ranked(query, options.retriever, scope,
                                      options.k + len(clause_rows))
@@ -70,12 +71,17 @@ class Retriever:
 
     def statuses(self, as_of: str | None = None) -> dict[str, DocStatus]:
         """Every document's status on a day (ISO; None: today), computed once a day."""
+        return self._day(as_of)[1]
+
+    def _day(self, as_of: str | None) -> tuple[str, dict[str, DocStatus], set[str] | None]:
         day = parse_as_of(as_of)
         cached = self._statuses
         if cached is None or cached[0] != day:
-            cached = (day, statuses(self.documents, day))
+            status = statuses(self.documents, day)
+            kept = set(allowed_documents(status, ()))
+            cached = (day, status, None if len(kept) == len(status) else kept)
             self._statuses = cached  # one assignment: a reader sees a whole value
-        return cached[1]
+        return cached
 
     def agreement(self, query: Query, depth: int = AGREEMENT_DEPTH) -> int:
         """How many passages the dense and the lexical top ``depth`` share."""
@@ -88,17 +94,17 @@ class Retriever:
 
     # ------------------------------------------------------------ parts
 
-    def _scope(self, options: SearchOptions, ref: ClauseRef,
-               status: dict[str, DocStatus]) -> Scope:
+    def _scope(self, options: SearchOptions, ref: ClauseRef, status: dict[str, DocStatus],
+               default_kept: set[str] | None) -> Scope:
         allowed: set[str] | None = None
         if options.doc_id:
             allowed = {options.doc_id}
         if options.doc_type:
             typed = {d for d, t in self._type_of_doc.items() if t == options.doc_type}
             allowed = typed if allowed is None else allowed & typed
-        if options.statuses or any(s.code in DEFAULT_EXCLUDED or s.replaces
-                                   for s in status.values()):
-            kept = set(allowed_documents(status, options.statuses))  # the version in force
+        kept = set(allowed_documents(status, options.statuses)) if options.statuses \
+            else default_kept  # by default: the version in force
+        if kept is not None:
             allowed = kept if allowed is None else allowed & kept
         if ref.doc_ids:
             confined = set(ref.doc_ids + ref.related_ids)
