@@ -192,7 +192,6 @@ def context_of(text: str, title: str | None = None) -> TextContext:
     >>> c.title, c.kind, c.own_articles
     ('某某条例', 'regulation', (1, 2))
     """
-
     lines = [x.strip() for x in text.splitlines() if x.strip()]
     if title is None and lines:
         first = lines[0].replace("«", "《").replace("»", "》")
@@ -232,6 +231,7 @@ class Checker:
         # titles repeat in a text: each is resolved once per checker
         self.regulations_named = lru_cache(maxsize=4096)(self.titles.regulations_named)
         self.near_miss = lru_cache(maxsize=4096)(self._near_miss)
+        self._statuses: tuple[str, dict[str, DocStatus]] | None = None  # the last day asked
         self._about: dict[str, list[str]] = {}  # core title -> documents about it
         for d in self.documents:
             if d.subject:
@@ -258,7 +258,7 @@ class Checker:
     def check(self, text: str, title: str | None = None, as_of=None) -> CheckReport:
         text = clean_input(text)
         day = parse_as_of(as_of)
-        status = statuses(self.documents, day)
+        status = self._statuses_on(day)
         context = context_of(text, title)
         home = self._home(context)
         findings = tuple(self._resolve(r, context, home, status)
@@ -267,6 +267,12 @@ class Checker:
         for f in findings:
             counts[f.outcome] = counts.get(f.outcome, 0) + 1
         return CheckReport(findings, context, day, counts)
+
+    def _statuses_on(self, day: str) -> dict[str, DocStatus]:
+        cached = self._statuses
+        if cached is None or cached[0] != day:
+            cached = self._statuses = (day, statuses(self.documents, day))
+        return cached[1]
 
     def _home(self, context: TextContext) -> str | None:
         """The indexed regulation the checked text is, when its title names one exactly."""
