@@ -31,6 +31,9 @@ class QueryError(RagError):
     """A question or a search option is not acceptable."""
 
 
+class CheckInputError(RagError):
+    """A text given to the reference checker is empty, too long or not text."""
+
 
 class LLMError(RagError):
     """The language-model endpoint failed, timed out or answered garbage."""

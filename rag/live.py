@@ -88,13 +88,22 @@ class LivePipeline:
 
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
-               doc_type: str | None = None, history: Sequence[str] = ()) -> list[Hit]:
-        return self.current.search(question, k, retriever, doc_id, doc_type, history)
+               doc_type: str | None = None, history: Sequence[str] = (),
+               as_of: str | None = None, status: str | Sequence[str] = ()) -> list[Hit]:
+        return self.current.search(question, k, retriever, doc_id, doc_type, history, as_of,
+                                   status)
 
     def ask(self, question: str, k: int = DEFAULT_K,
             retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
-            doc_type: str | None = None, history: Sequence[str] = ()) -> Answer:
-        return self.current.ask(question, k, retriever, doc_id, doc_type, history)
+            doc_type: str | None = None, history: Sequence[str] = (),
+            as_of: str | None = None, status: str | Sequence[str] = ()) -> Answer:
+        return self.current.ask(question, k, retriever, doc_id, doc_type, history, as_of, status)
+
+    def check(self, text: str, title: str | None = None, as_of: str | None = None) -> Any:
+        return self.current.check(text, title, as_of)
+
+    def statuses(self, as_of: str | None = None) -> dict:
+        return self.current.statuses(as_of)
 
     def passage(self, passage_id: str) -> Passage:
         return self.current.passage(passage_id)

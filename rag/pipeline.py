@@ -16,8 +16,9 @@ language model on top of it when RAGQA_LLM_* configure one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.answer.base import Answerer, make_answerer
 from rag.answer.offline import Basis, SupportModel, measure_basis
@@ -33,7 +34,11 @@ from rag.search.query import (
     SearchOptions,
 )
 from rag.search.retrieve import Retriever
-from rag.types import Answer, Document, Hit, Passage
+from rag.search.status import parse_statuses
+from rag.types import Answer, DocStatus, Document, Hit, Passage
+
+if TYPE_CHECKING:
+    from rag.check import CheckReport
 
 
 class QA(Protocol):
@@ -47,11 +52,18 @@ class QA(Protocol):
 
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
-               doc_type: str | None = None, history: Sequence[str] = ()) -> list[Hit]: ...
+               doc_type: str | None = None, history: Sequence[str] = (),
+               as_of: str | None = None, status: str | Sequence[str] = ()) -> list[Hit]: ...
 
     def ask(self, question: str, k: int = DEFAULT_K,
             retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
-            doc_type: str | None = None, history: Sequence[str] = ()) -> Answer: ...
+            doc_type: str | None = None, history: Sequence[str] = (),
+            as_of: str | None = None, status: str | Sequence[str] = ()) -> Answer: ...
+
+    def check(self, text: str, title: str | None = None,
+              as_of: str | None = None) -> CheckReport: ...
+
+    def statuses(self, as_of: str | None = None) -> dict[str, DocStatus]: ...
 
     def passage(self, passage_id: str) -> Passage: ...
 
@@ -103,6 +115,20 @@ class Pipeline:
     def document(self, doc_id: str) -> Document:
         return self._doc_by_id[doc_id]
 
+    def statuses(self, as_of: str | None = None) -> dict[str, DocStatus]:
+        """Every document's status on a day (YYYY-MM-DD; default today), by id."""
+        return self.retriever.statuses(as_of)
+
+    def check(self, text: str, title: str | None = None, as_of: str | None = None) -> CheckReport:
+        """Every clause reference in ``text`` resolved and flagged (``rag.check``)."""
+        from rag.check import Checker
+
+        checker = getattr(self, "_checker", None)
+        if checker is None:
+            checker = self._checker = Checker(self.documents, self.passages,
+                                              self.retriever.titles)
+        return checker.check(text, title=title, as_of=as_of)
+
     # ------------------------------------------------------------ questions
 
     def parse(self, question: object, history: Sequence[str] = ()) -> Query:
@@ -124,20 +150,30 @@ class Pipeline:
         query = self.parse(question, history)
         if self.reranker is None:
             return query, self.retriever.search(query, options)
-        deeper = SearchOptions(options.retriever, max(options.k, self.reranker.depth),
-                               options.doc_id, options.doc_type)
+        deeper = replace(options, k=max(options.k, self.reranker.depth))
         hits = self.retriever.search(query, deeper)
         return query, self.reranker.rerank(query.question, hits)[: options.k]
 
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
-               doc_type: str | None = None, history: Sequence[str] = ()) -> list[Hit]:
-        options = SearchOptions(retriever, k, doc_id, doc_type)
+               doc_type: str | None = None, history: Sequence[str] = (),
+               as_of: str | None = None, status: str | Sequence[str] = ()) -> list[Hit]:
+        options = SearchOptions(retriever, k, doc_id, doc_type, as_of, parse_statuses(status))
         return self.retrieve(question, options, history)[1]
 
     def ask(self, question: str, k: int = DEFAULT_K,
             retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
-            doc_type: str | None = None, history: Sequence[str] = ()) -> Answer:
-        options = SearchOptions(retriever, k, doc_id, doc_type)
+            doc_type: str | None = None, history: Sequence[str] = (),
+            as_of: str | None = None, status: str | Sequence[str] = ()) -> Answer:
+        options = SearchOptions(retriever, k, doc_id, doc_type, as_of, parse_statuses(status))
         query, hits = self.retrieve(question, options, history)
-        return self.answerer.answer(query, hits, self.basis(query, hits))
+        return with_status(self.answerer.answer(query, hits, self.basis(query, hits)), hits)
+
+
+def with_status(answer: Answer, hits: Sequence[Hit]) -> Answer:
+    """The answer with each citation carrying its document's status (from its hit)."""
+    status = {h.passage.doc_id: h.status for h in hits if h.status is not None}
+    if not status:
+        return answer
+    return replace(answer, citations=tuple(replace(c, status=status.get(c.doc_id, c.status))
+                                           for c in answer.citations))

@@ -61,6 +61,13 @@ class Document:
     issuer: str | None = None  # 发文机关
     date: str | None = None  # ISO date "2023-09-22" when printed
     doc_number: str | None = None  # 文号, e.g. 晋政办发〔2022〕91号
+    # status fields read from the text (rag.ingest.status); None where it does not say
+    adopted: str | None = None  # ISO date adopted (通过/修订/修正) or issued
+    effective: str | None = None  # ISO date it takes effect (本条例自…起施行)
+    ends: str | None = None  # ISO last day in force (有效期…年, 试行期…年)
+    term: str | None = None  # the limit as printed: 有效期5年, 试行期两年, 暂行, 试行
+    text_kind: str | None = None  # final, draft_explanation, review_report, amending_decision
+    subject: str | None = None  # the title a draft explanation, report or decision is about
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)  # the body, cleaned
 
     @property
@@ -112,6 +119,44 @@ PASSAGE_FIELDS = (
 )
 
 
+STATUS_LABELS = {  # the status of a document on a day (rag.search.status)
+    "in_force": "现行有效",
+    "not_yet_in_force": "尚未施行",
+    "expired": "已失效",
+    "superseded": "已被新版本替代",
+    "draft": "草案",
+    "unknown": "未载明施行日期",
+}
+
+
+@dataclass(frozen=True)
+class DocStatus:
+    """The status of one document on one day, with the words that explain it."""
+
+    code: str  # one of STATUS_LABELS
+    as_of: str  # ISO day
+    note: str  # e.g. "自2024-01-01起施行，有效期至2024-10-07"
+    superseded_by: str | None = None  # id of the version that replaced it
+    replaces: str | None = None  # id of the earlier indexed version it replaces (or will)
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.code]
+
+    def describe(self) -> str:
+        """One line for a citation: 现行有效（自2024-01-01起施行）.
+
+        >>> DocStatus("expired", "2025-01-01", "有效期至2024-10-07").describe()
+        '已失效（有效期至2024-10-07）'
+        """
+        return f"{self.label}（{self.note}）" if self.note else self.label
+
+    def to_json(self) -> dict:
+        return {"status": self.code, "status_label": self.label, "status_note": self.note,
+                "as_of": self.as_of, "superseded_by": self.superseded_by,
+                "replaces": self.replaces}
+
+
 @dataclass(frozen=True)
 class Hit:
     """A passage returned by a retriever, with its rank (1-based) and score."""
@@ -120,9 +165,11 @@ class Hit:
     score: float
     rank: int
     source: HitSource = "hybrid"  # which retriever found it
+    status: DocStatus | None = None  # its document's status on the day asked about
 
     def to_json(self) -> dict:
-        return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6)}
+        return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6),
+                **(self.status.to_json() if self.status else {})}
 
 
 @dataclass(frozen=True)
@@ -137,13 +184,21 @@ class Citation:
     source_file: str
     page: int | None
     quote: str  # verbatim text from the passage that the answer uses
+    status: DocStatus | None = None  # the cited document's status on the day asked about
 
     @property
     def label(self) -> str:
         return citation_label(self.doc_title, self.article, self.section)
 
+    @property
+    def doc_id(self) -> str:
+        """The cited document's id (a passage id is "<doc id>:<ordinal>")."""
+        return self.passage_id.rsplit(":", 1)[0]
+
     def to_json(self) -> dict:
-        return asdict(self)
+        record = asdict(self)
+        record.pop("status")
+        return {**record, **(self.status.to_json() if self.status else {})}
 
 
 @dataclass(frozen=True)

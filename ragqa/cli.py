@@ -1,4 +1,4 @@
-"""``ragqa``: the one command line. Subcommands: index, search, ask, serve, eval.
+"""``ragqa``: the one command line. Subcommands: index, search, ask, check, serve, eval.
 
 Flags fall back to ``RAGQA_*`` environment variables (RAGQA_INDEX, RAGQA_CORPUS,
 RAGQA_EMBED_MODEL, RAGQA_RETRIEVER, RAGQA_K). Heavy imports happen inside the
@@ -39,7 +39,19 @@ def _add_retrieval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retriever", choices=RETRIEVERS,
                         default=_env("RETRIEVER", DEFAULT_RETRIEVER), help="(RAGQA_RETRIEVER)")
     parser.add_argument("--doc-type", default=None, help="only documents of this type")
+    _add_as_of(parser)
+    parser.add_argument("--status", default=_env("STATUS"), metavar="LIST",
+                        help="only documents of these statuses on --as-of: all, or a comma-"
+                             "separated list of in_force, not_yet_in_force, expired, "
+                             "superseded, draft, unknown (RAGQA_STATUS; default: all but "
+                             "superseded versions)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", default=_env("AS_OF"), metavar="DATE",
+                        help="the day a document's status is computed for, YYYY-MM-DD "
+                             "(RAGQA_AS_OF; default today)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
     p.add_argument("--faiss", default="auto", help="flat, hnswM, ivfN[,sq8] or auto")
     p.add_argument("--list-documents", action="store_true",
-                   help="print the documents found (type, passages) and stop")
+                   help="print the documents found (type, passages, status, dates, number) "
+                        "and stop")
+    _add_as_of(p)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("question")
@@ -73,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(_env("PORT", "7860")))
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
     _add_index(p)
+
+    p = sub.add_parser("check", help="check every clause reference in a text: FILE, or - "
+                                     "for standard input")
+    p.add_argument("file", help="a UTF-8 or GB18030 text file, or - for standard input")
+    _add_index(p)
+    p.add_argument("--title", default=None,
+                   help="the title of the document the text is (what 本条例第N条 means); "
+                        "default: its first line when that reads as a title")
+    _add_as_of(p)
+    p.add_argument("--flagged", action="store_true", help="only the flagged references")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("eval", help="score the system on a gold Q&A file")
     p.add_argument("--gold", default="eval/gold.jsonl")
@@ -117,15 +142,18 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_index(args) -> int:
     if args.list_documents:
         from rag.ingest import ingest
+        from rag.search.status import parse_as_of, statuses
 
         ingested = ingest(args.corpus)
+        status = statuses(ingested.documents, parse_as_of(args.as_of))
         counts: dict[str, int] = {}
         for p in ingested.passages:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
         for d in ingested.documents:
             pages = f"p.{d.page_start}-{d.page_end}" if d.page_start else "p.?"
             number = f" {d.doc_number}" if d.doc_number else ""
-            print(f"{d.id}\t{d.doc_type}\t{counts.get(d.id, 0)}\t{pages}\t{d.title}{number}")
+            print(f"{d.id}\t{d.doc_type}\t{counts.get(d.id, 0)}\t{pages}\t{d.title}{number}"
+                  f"\t{status[d.id].describe()}")
         _print_skipped(ingested.corpus.skipped)
         print(f"{len(ingested.documents)} documents, {len(ingested.passages)} passages",
               file=sys.stderr)
@@ -161,14 +189,15 @@ def _load(args):
 def cmd_search(args) -> int:
     pipeline = _load(args)
     hits = pipeline.search(args.question, k=args.k, retriever=args.retriever,
-                           doc_type=args.doc_type)
+                           doc_type=args.doc_type, as_of=args.as_of, status=args.status or ())
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0
     for h in hits:
         p = h.passage
         page = f" p.{p.page}" if p.page else ""
-        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{page}")
+        status = f" 〔{h.status.describe()}〕" if h.status else ""
+        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{page}{status}")
         print("    " + p.text.replace("\n", "\n    ")[:300])
     return 0
 
@@ -176,7 +205,7 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     pipeline = _load(args)
     answer = pipeline.ask(args.question, k=args.k, retriever=args.retriever,
-                          doc_type=args.doc_type)
+                          doc_type=args.doc_type, as_of=args.as_of, status=args.status or ())
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -185,7 +214,8 @@ def cmd_ask(args) -> int:
         print()
         for c in answer.citations:
             page = f"，第{c.page}页" if c.page else ""
-            print(f"[{c.n}] {c.label}（{c.source_file}{page}）")
+            status = f"〔{c.status.describe()}〕" if c.status else ""
+            print(f"[{c.n}] {c.label}（{c.source_file}{page}）{status}")
     elif answer.related:
         for h in answer.related:
             print(f"  - {h.passage.citation_label}")
@@ -283,7 +313,48 @@ def _check_gold(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_check(args) -> int:
+    """A table of the references (line, as written, resolved to, status, result, reason);
+    exit status 1 when any is flagged, 0 when none is, 2 for bad input."""
+    from rag.check import Checker, decode_input
+    from rag.errors import CheckInputError
+
+    if args.file == "-":
+        data, name = sys.stdin.buffer.read(), "standard input"
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise CheckInputError(f"no file at {args.file!r}; give a text file, or - to read "
+                                  "standard input")
+        data, name = path.read_bytes(), args.file
+    text = decode_input(data, name)
+    report = Checker.load(args.index).check(text, title=args.title, as_of=args.as_of)
+    findings = [f for f in report.findings if f.flagged or not args.flagged]
+    if args.json:
+        record = report.to_json()
+        record["findings"] = [f.to_json() for f in findings]
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        print(format_check(report, findings))
+    return 1 if any(f.flagged for f in report.findings) else 0
+
+
+def format_check(report, findings) -> str:
+    """The check as a plain-text table, each resolved article's opening words under it."""
+    lines = [f"核对日 {report.as_of}；文本：{report.context.title or '（无标题）'}；"
+             f"{len(report.findings)} 处引用，{sum(f.flagged for f in report.findings)} 处有问题",
+             "行\t引用原文\t解析为\t状态\t结果\t说明"]
+    for f in findings:
+        lines.append(f"{f.line}\t{f.written}\t{f.resolved or '—'}\t{f.status_label or '—'}\t"
+                     f"{f.outcome_label}\t{f.reason}")
+        if f.article_text:
+            words = f.article_text.replace("\n", " ")
+            lines.append(f"\t\t{words[:120]}{'…' if len(words) > 120 else ''}")
+    return "\n".join(lines)
+
+
 COMMANDS = {
+    "check": cmd_check,
     "index": cmd_index,
     "search": cmd_search,
     "ask": cmd_ask,

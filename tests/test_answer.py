@@ -71,7 +71,9 @@ def test_ask_json_from_the_command_line(built_index):
     assert set(record) >= {"question", "answer", "refused", "citations", "passages"}
     citation = record["citations"][0]
     assert set(citation) == {"n", "passage_id", "doc_title", "article", "section",
-                             "source_file", "page", "quote"}
+                             "source_file", "page", "quote", "status", "status_label",
+                             "status_note", "as_of", "superseded_by", "replaces"}
+    assert citation["status"] == "in_force"
     assert record["passages"][0]["rank"] == 1
 
 

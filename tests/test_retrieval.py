@@ -97,7 +97,8 @@ def test_search_json_fields(pipeline):
     record = pipeline.search("网吧", k=1)[0].to_json()
     assert list(record) == ["id", "doc_id", "doc_title", "doc_type", "source_file", "page",
                             "chapter", "section", "article", "article_no", "text", "rank",
-                            "score"]
+                            "score", "status", "status_label", "status_note", "as_of",
+                            "superseded_by", "replaces"]
     json.dumps(record, ensure_ascii=False)
 
 

@@ -167,3 +167,23 @@ def test_document_browser_reads_article_by_article(page):
     page.get_by_role("option", name="第二十一条", exact=True).click()
     page.locator("#article-view .pv-label", has_text="第二十一条").wait_for()
     assert "欺凌" in page.locator("#article-view .pv-text").inner_text()
+
+
+def test_reference_check_tab(page):
+    page.get_by_role("tab", name="引用核对").click()
+    page.locator("#check-text textarea").fill(
+        "关于《山西省节约能源条例(修订草案)》的说明\n第四十三条规定……\n"
+        "另据《山西省节约能源条例》第二十条、《山西省节约能缘条例》第九十条。")
+    page.locator("#check-as-of input, #check-as-of textarea").first.fill("2024-06-01")
+    page.locator("#check-run").click()
+    rows = page.locator("#check-report tr.check-row")
+    rows.nth(2).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    outcomes = [rows.nth(i).get_attribute("data-outcome") for i in range(rows.count())]
+    assert outcomes == ["draft", "ok", "near_miss"]
+    report = page.locator("#check-report").inner_text()
+    assert "共四十二条" in report and "是否指《山西省节约能源条例》" in report
+    page.locator("#check-text textarea").fill("   ")
+    page.locator("#check-run").click()
+    page.locator("#check-report .ui-notice").wait_for()
+    assert "Traceback" not in page.locator("#check-report").inner_text()
+    assert page.dialogs == []

@@ -7,11 +7,15 @@ opens, while ``state`` still says the index is loading:
   "documents"}``; HTTP 503 while loading (so a load balancer sends no traffic yet),
   200 once ``/api/ask`` answers. Never needs a login.
 * ``POST /api/ask``: body ``{"question": str, "k"?: 1-20, "retriever"?: "hybrid" |
-  "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str]}``; returns
+  "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str], "as_of"?:
+  "YYYY-MM-DD", "status"?: "in_force,draft" | [str] | "all"}``; returns
   ``rag.types.Answer.to_json()``. 503 with Retry-After while loading; 400 for a
   question or option the library refuses; 422 for a body of the wrong shape; 401
   without HTTP Basic credentials when login pairs are configured. Every error body is
   ``{"error": message, "status": code}``, never a traceback.
+* ``POST /api/check``: body ``{"text": str, "title"?: str, "as_of"?: "YYYY-MM-DD"}``;
+  returns ``rag.check.CheckReport.to_json()`` (every clause reference of the text,
+  resolved and flagged). Same loading, login and error rules as ``/api/ask``.
 * ``GET /``: a self-refreshing Chinese "starting" page (503), until
   :func:`remove_placeholder` takes it away for the Gradio UI (see :mod:`ui.server`).
 
@@ -37,7 +41,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.errors import QueryError
+from rag.errors import QueryError, RagError
 from rag.search.query import RetrieverName
 from rag.types import DOC_TYPES
 from ui.errors import redact, user_message
@@ -100,6 +104,26 @@ class AskRequest(BaseModel):
     doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}")
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_ITEMS,
                                description="earlier questions, oldest first, for follow-ups")
+    as_of: str | None = Field(None, description="the day document statuses are computed "
+                                                "for, YYYY-MM-DD; default today")
+    status: str | list[str] | None = Field(
+        None, description="only documents of these statuses on as_of: all, or in_force, "
+                          "not_yet_in_force, expired, superseded, draft, unknown (a list or "
+                          "a comma-separated string); default: all but superseded versions")
+
+
+class CheckRequest(BaseModel):
+    """The body of ``POST /api/check``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(description="the text whose clause references are checked, e.g. "
+                                  "依照《山西省节约能源条例》第二十条")
+    title: str | None = Field(None, description="the title of the document the text is "
+                                                "(what 本条例第N条 means); default: its first "
+                                                "line when that reads as a title")
+    as_of: str | None = Field(None, description="the day statuses are computed for, "
+                                                "YYYY-MM-DD; default today")
 
 
 class ApiError(Exception):
@@ -160,7 +184,8 @@ def ask_options(body: AskRequest, pipeline: Any) -> dict[str, Any]:
                          "或去掉 doc_type")
     history = tuple(h for h in body.history if h and h.strip())[-HISTORY_LIMIT:]
     return {"k": body.k, "retriever": body.retriever, "doc_id": body.doc_id or None,
-            "doc_type": body.doc_type or None, "history": history}
+            "doc_type": body.doc_type or None, "history": history,
+            "as_of": body.as_of or None, "status": body.status or ()}
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -226,6 +251,23 @@ def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None)
         except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
             return error_response(500, user_message(exc, "api ask"))
         return JSONResponse(answer.to_json())
+
+    @app.post("/api/check", dependencies=[Depends(require_login)])
+    async def check(body: CheckRequest) -> JSONResponse:
+        pipeline = state.pipeline
+        if pipeline is None:
+            raise loading_error()
+
+        def check_it() -> Any:
+            return pipeline.check(body.text, title=body.title or None, as_of=body.as_of or None)
+
+        try:
+            report = await anyio.to_thread.run_sync(check_it, limiter=limiter)
+        except RagError as exc:  # the library's message names the value and the fix
+            return error_response(400, redact(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
+            return error_response(500, user_message(exc, "api check"))
+        return JSONResponse(report.to_json())
 
     @app.api_route("/api/ask", methods=["GET", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)

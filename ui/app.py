@@ -53,6 +53,20 @@ EXAMPLES: dict[str, list[str]] = {
     ],
 }
 
+STATUS_CHOICES = [
+    ("默认（不含已被新版本替代的文本）", ""),
+    ("仅现行有效", "in_force"),
+    ("现行有效和尚未施行", "in_force,not_yet_in_force"),
+    ("仅草案说明和审议报告", "draft"),
+    ("仅已失效或已被替代", "expired,superseded"),
+    ("全部", "all"),
+]
+CHECK_TAB = "check-tab"
+CHECK_INTRO = ("粘贴一段文本或拖入文件，逐条核对其中的条文引用（《……》第N条、本条例第N条、"
+               "草案第N条，含款、项和“至”连接的范围）：是否指向索引中的文件、条文是否存在、"
+               "所引文件是否仍然有效。索引中没有的文件（如国家法律）只能标明“无法核对”，"
+               "不表示引用有误。")
+
 RETRIEVER_CHOICES = [
     ("混合检索（hybrid，推荐）", "hybrid"),
     ("向量检索（dense）", "dense"),
@@ -130,6 +144,12 @@ def build_app(pipeline: Any) -> gr.Blocks:
                             label="检索方式",
                             elem_id="retriever",
                         )
+                        with gr.Row():
+                            status_filter = gr.Dropdown(
+                                choices=STATUS_CHOICES, value="", label="文件状态",
+                                elem_id="status-filter")
+                            as_of = gr.Textbox(label="截至日期（YYYY-MM-DD，默认今天）",
+                                               elem_id="as-of")
                         top_k = gr.Slider(
                             minimum=1,
                             maximum=MAX_K,
@@ -181,9 +201,27 @@ def build_app(pipeline: Any) -> gr.Blocks:
                     previous = gr.Button("上一条", elem_id="prev-article")
                     following = gr.Button("下一条", elem_id="next-article")
 
+            with gr.Tab("引用核对", id=CHECK_TAB, elem_id=CHECK_TAB):
+                gr.Markdown(CHECK_INTRO)
+                with gr.Row():
+                    check_text = gr.Textbox(label="粘贴文本", lines=10, max_lines=30,
+                                            elem_id="check-text", scale=3,
+                                            placeholder="例如：依照《山西省节约能源条例》第二十条……")
+                    check_file = gr.File(label="或拖入文本文件（.txt，UTF-8 或 GB18030）",
+                                         type="binary", elem_id="check-file", scale=1)
+                with gr.Row():
+                    check_title = gr.Textbox(label="本文标题（可选，用于“本条例第N条”）",
+                                             elem_id="check-title", scale=2)
+                    check_day = gr.Textbox(label="核对日（可选，YYYY-MM-DD，默认今天）",
+                                           elem_id="check-as-of", scale=1)
+                    check_run = gr.Button("核对引用", variant="primary", elem_id="check-run",
+                                          scale=1)
+                check_out = gr.HTML(elem_id="check-report")
+
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
         chat_io = {
-            "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k],
+            "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k,
+                       as_of, status_filter],
             "outputs": [chatbot, citations, citation_select, question, messages, questions],
             "concurrency_id": "ask",
             **private,
@@ -203,6 +241,9 @@ def build_app(pipeline: Any) -> gr.Blocks:
         open_outputs = [tabs, doc_select, doc_info, article_select, article_view]
         open_citation.click(handlers.open_citation, [citation_select], open_outputs, **private)
         citation_select.input(handlers.open_citation, [citation_select], open_outputs, **private)
+
+        check_run.click(handlers.check, [check_text, check_file, check_title, check_day],
+                        [check_out], concurrency_id="ask", **private)
 
         gr.api(handlers.api_ask, api_name="ask", concurrency_id="ask")
 

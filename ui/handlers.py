@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -37,8 +38,13 @@ class Handlers:
 
     # ------------------------------------------------------------ asking
 
-    def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any) -> dict[str, Any]:
+    def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any,
+                    as_of: Any = None, status: Any = None) -> dict[str, Any]:
         """Checked keyword arguments for ``pipeline.ask``; raises QueryError."""
+        from rag.search.status import parse_as_of, parse_statuses
+
+        day = parse_as_of(str(as_of).strip()) if as_of and str(as_of).strip() else None
+        wanted = parse_statuses(status or None)
         try:
             k_value = int(k) if k not in (None, "") else DEFAULT_K
         except (TypeError, ValueError):
@@ -56,7 +62,8 @@ class Handlers:
             (t, n) for n, t in self.catalogue.type_choices()
         ):
             raise QueryError(f"索引中没有文件类型 {doc_type!r}")
-        return {"k": k_value, "retriever": retriever, "doc_id": doc_id, "doc_type": doc_type}
+        return {"k": k_value, "retriever": retriever, "doc_id": doc_id, "doc_type": doc_type,
+                "as_of": day, "status": wanted}
 
     def run_ask(self, question: str, history: Sequence[str], **options: Any) -> Answer:
         """Ask the pipeline (raises whatever it raises)."""
@@ -74,10 +81,12 @@ class Handlers:
         doc_id: str = "",
         doc_type: str = "",
         history: list[str] | None = None,
+        as_of: str = "",
+        status: str = "",
     ) -> dict:
         """Answer one question with cited passages (JSON: answer, refused, citations…)."""
         try:
-            options = self.ask_options(k, retriever, doc_id, doc_type)
+            options = self.ask_options(k, retriever, doc_id, doc_type, as_of, status)
             answer = self.run_ask(question, history or (), **options)
             return render.answer_payload(answer)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
@@ -92,6 +101,8 @@ class Handlers:
         doc_type: str,
         retriever: str,
         k: float,
+        as_of: str = "",
+        status: str = "",
     ) -> Iterator[tuple]:
         """Stream one chat turn.
 
@@ -110,7 +121,7 @@ class Handlers:
         yield (messages + [pending], gr.update(), gr.update(), "", messages, questions)
 
         try:
-            options = self.ask_options(k, retriever, doc_id, doc_type)
+            options = self.ask_options(k, retriever, doc_id, doc_type, as_of, status)
             answer = self.run_ask(question, questions, **options)
             final = render.answer_markdown(answer)
             panel = render.citations_html(answer, self.catalogue.passage)
@@ -153,6 +164,24 @@ class Handlers:
             [],
             [],
         )
+
+    # ------------------------------------------------------------ reference check
+
+    def check(self, text: str | None, upload: Any, title: str | None, as_of: str | None) -> str:
+        """Check the references of a pasted text, or of a dropped file when no text is
+        pasted: the result table (HTML), or a message; never raises."""
+        from rag.check import decode_input
+
+        try:
+            if not (text or "").strip() and upload is not None:
+                data = upload if isinstance(upload, bytes) else Path(upload).read_bytes()
+                name = "上传的文件" if isinstance(upload, bytes) else Path(upload).name
+                text = decode_input(data, str(name))
+            report = self.pipeline.check(text or "", title=(title or "").strip() or None,
+                                         as_of=(as_of or "").strip() or None)
+            return render.check_html(report)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message
+            return render.message_html(user_message(exc, "check"))
 
     # ------------------------------------------------------------ document browser
 
@@ -212,8 +241,14 @@ class Handlers:
         info, view = self._panels(here)
         return info, gr.update(choices=choices, value=here.passage.id), view
 
+    def _status(self, doc_id: str):
+        try:
+            return self.pipeline.statuses().get(doc_id)
+        except Exception:  # noqa: BLE001 - a browser without statuses still browses
+            return None
+
     def _panels(self, here: Located) -> tuple[str, str]:
         return (
-            render.document_html(here.document, here.total),
+            render.document_html(here.document, here.total, self._status(here.document.id)),
             render.passage_html(here.passage, here.position, here.total),
         )

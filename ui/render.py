@@ -141,6 +141,8 @@ def citations_html(answer: Answer | None, passage_of: Callable[[str], Passage | 
                 c.page,
                 c.source_file,
             )
+            if c.status is not None:
+                meta += f" · {status_text(c.status)}"
             text = passage.text if passage else c.quote
             items.append(_details(citation_label(c), meta, c.quote, text, c.n))
     elif answer.related:
@@ -180,9 +182,15 @@ def message_html(message: str) -> str:
     return f'<div class="ui-notice" style="color:#a33;">{escape_html(message)}</div>'
 
 
-def document_html(doc: Document, n_passages: int) -> str:
-    """The header of the document browser: title and catalogue data."""
+def document_html(doc: Document, n_passages: int, status=None) -> str:
+    """The header of the document browser: title, catalogue data and status fields."""
     rows = [("类型", doc_type_name(doc.doc_type))]
+    if status is not None:
+        rows.append(("状态", f"{status_text(status)}，截至 {status.as_of}"))
+    for label, value in (("通过或印发", doc.adopted), ("施行", doc.effective),
+                         ("有效期至", doc.ends), ("期限", doc.term)):
+        if value:
+            rows.append((label, value))
     if doc.issuer:
         rows.append(("发文机关", doc.issuer))
     if doc.doc_number:
@@ -276,3 +284,42 @@ def error_payload(question: str, message: str) -> dict:
 def shorten_label(text: str, limit: int = 40) -> str:
     """A dropdown label no longer than ``limit`` characters."""
     return shorten(text, limit)
+
+
+# ---------------------------------------------------------------- reference check (HTML)
+
+_FLAG_STYLE = "color:#a33;font-weight:600;"
+_OK_STYLE = "color:#286;"
+
+
+def status_text(status) -> str:
+    """A document's status for a citation or the browser: 现行有效（自2024-01-01起施行）."""
+    return status.describe() if status is not None else ""
+
+
+def check_html(report) -> str:
+    """The reference check as a table: line, as written, resolved to, status, result,
+    reason; each resolved article's words open under its row."""
+    flagged = sum(f.flagged for f in report.findings)
+    head = (f"核对日 {report.as_of} · 文本：{report.context.title or '（无标题）'} · "
+            f"{len(report.findings)} 处引用，{flagged} 处需要注意")
+    if not report.findings:
+        return (f'<div class="check-report"><div style="{_META_STYLE}">{escape_html(head)}</div>'
+                '<p>没有找到条文引用（形如《……》第N条、本条例第N条）。</p></div>')
+    rows = []
+    for f in report.findings:
+        style = _FLAG_STYLE if f.flagged else _OK_STYLE
+        text = (f'<details><summary style="cursor:pointer;">条文</summary>'
+                f'<div style="{_TEXT_STYLE}">{escape_html(f.article_text)}</div></details>'
+                if f.article_text else "")
+        rows.append(
+            f'<tr class="check-row" data-outcome="{escape_html(f.outcome)}">'
+            f"<td>{f.line}</td><td>{escape_html(f.written)}</td>"
+            f"<td>{escape_html(f.resolved or '—')}{text}</td>"
+            f"<td>{escape_html(f.status_label or '—')}</td>"
+            f'<td style="{style}">{escape_html(f.outcome_label)}</td>'
+            f"<td>{escape_html(f.reason)}</td></tr>")
+    return (f'<div class="check-report"><div style="{_META_STYLE}">{escape_html(head)}</div>'
+            '<table class="check-table" style="width:100%;border-collapse:collapse;">'
+            "<thead><tr><th>行</th><th>引用原文</th><th>解析为</th><th>状态</th><th>结果</th>"
+            f"<th>说明</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

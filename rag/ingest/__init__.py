@@ -3,7 +3,8 @@
 Modules: ``corpus`` (read and decode the files), ``clean`` (page furniture, broken
 lines), ``documents`` (split a file into its documents, typed and titled),
 ``passages`` (one per article, or per heading section), ``quotations`` (which
-documents quote a regulation). Imports only the shared values.
+documents quote a regulation), ``status`` (document number, issuer, dates, term and
+kind, read from each text). Imports only the shared values.
 
 ``ingest(folder)`` reads the corpus (``corpus``), cleans each file and splits it into
 documents (``clean``, ``documents``) and the documents into passages (``passages``).
@@ -20,6 +21,7 @@ from rag.ingest.clean import strip_page_furniture
 from rag.ingest.corpus import Corpus, read_corpus
 from rag.ingest.documents import split_documents
 from rag.ingest.passages import ChunkingParams, split_passages
+from rag.ingest.status import with_status
 from rag.types import Document, Passage
 
 
@@ -35,7 +37,8 @@ def ingest(folder: str | Path, params: ChunkingParams = ChunkingParams()) -> Ing
     documents: list[Document] = []
     passages: list[Passage] = []
     for corpus_file in corpus.files:
-        for document in split_documents(strip_page_furniture(corpus_file.text), corpus_file.name):
+        found = split_documents(strip_page_furniture(corpus_file.text), corpus_file.name)
+        for document in with_status(found):  # status fields read from the texts
             documents.append(document)
             passages.extend(split_passages(document, params))
     return Ingested(corpus, tuple(documents), tuple(passages))

@@ -138,6 +138,17 @@ class TitleResolver:
                 return self._ref(article_no, found, self.documents[found[0]].title)
         return ClauseRef(article_no, (), None)
 
+    def regulations_named(self, mention: str) -> tuple[str, ...]:
+        """Ids of the regulations a title names: the same title once the province prefix
+        and a 试行 mark are set aside, else the titles containing it (a shortened title),
+        no fuzzy match; () when it fits none or more than MAX_NAMED."""
+        core = _core(mention)
+        if len(core) < 4:
+            return ()
+        contained = [r for r in self._containing(core).tolist() if self._is_regulation[r]]
+        named = [r for r in contained if self._core[r] == core] or contained
+        return tuple(self.documents[r].id for r in named) if len(named) <= MAX_NAMED else ()
+
     def _ref(self, article_no: int | None, rows: list[int], mention: str) -> ClauseRef:
         return ClauseRef(article_no, tuple(self.documents[r].id for r in rows), mention,
                          self._related(rows))

@@ -65,6 +65,8 @@ class SearchOptions:
 
     >>> SearchOptions(k=5).retriever
     'hybrid'
+    >>> SearchOptions(as_of="2024年1月1日", statuses="in_force,draft").statuses
+    ('draft', 'in_force')
     >>> SearchOptions(retriever="sparse")
     Traceback (most recent call last):
     rag.errors.QueryError: unknown retriever 'sparse'; use one of hybrid, bm25, dense
@@ -74,8 +76,15 @@ class SearchOptions:
     k: int = DEFAULT_K
     doc_id: str | None = None
     doc_type: str | None = None
+    as_of: str | None = None  # the day statuses are computed for, ISO; None: today
+    statuses: tuple[str, ...] = ()  # documents of these statuses only; (): all but superseded
 
     def __post_init__(self) -> None:
+        from rag.search.status import parse_as_of, parse_statuses
+
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", parse_as_of(self.as_of))
+        object.__setattr__(self, "statuses", parse_statuses(self.statuses))
         if self.retriever not in RETRIEVERS:
             raise QueryError(f"unknown retriever {self.retriever!r}; "
                              f"use one of {', '.join(RETRIEVERS)}")

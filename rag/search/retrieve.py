@@ -3,7 +3,9 @@
 A question that names an article (第二十条, 节约能源条例第二十条) gets that exact
 article at rank 1; a question that names a document is confined to it and to the
 documents that issue, explain or quote it. Options restrict retrieval to one document
-or one type. The ranking itself (dense, bm25, hybrid) runs in a search backend
+or one type, and to documents of some statuses on a day (by default every document but
+a version a later indexed one has replaced, so a question gets the text in force). Every
+hit carries its document's status. The ranking itself (dense, bm25, hybrid) runs in a search backend
 (``rag.search.backends``).
 
 Left out: query rewriting beyond the glossary, learned fusion weights.
@@ -20,7 +22,8 @@ from rag.index.folder import LoadedIndex
 from rag.search.backends import Scope, SearchBackend
 from rag.search.clause import ClauseRef, TitleResolver
 from rag.search.query import Query, SearchOptions, parse_query
-from rag.types import Hit
+from rag.search.status import allowed_documents, parse_as_of, statuses
+from rag.types import DocStatus, Hit
 
 AGREEMENT_DEPTH = 5  # how deep the dense and lexical lists are compared for agreement
 
@@ -39,6 +42,8 @@ class Retriever:
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
         self._type_of_doc = {d.id: d.doc_type for d in index.documents}
+        # (day, status by doc id, what the default filter keeps: None when it keeps all)
+        self._statuses: tuple[str, dict[str, DocStatus], set[str] | None] | None = None
 
     def parse(self, question: object, history: Sequence[str] = ()) -> Query:
         """The question parsed once: cleaned, resolved, expanded, tokenised, embedded."""
@@ -46,7 +51,8 @@ class Retriever:
         return parse_query(question, self.titles, self.lexical_method, embed, history)
 
     def search(self, query: Query, options: SearchOptions = SearchOptions()) -> list[Hit]:
-        scope = self._scope(options, query.ref)
+        _, status, default_kept = self._day(options.as_of)
+        scope = self._scope(options, query.ref, status, default_kept)
         clause_rows = self._clause_rows(query, scope)
         ranked = self.backend.ranked(query, options.retriever, scope,
                                      options.k + len(clause_rows))
@@ -55,11 +61,27 @@ class Retriever:
         scores = dict(ranked)
         hits = []
         for rank, row in enumerate(rows[: options.k], start=1):
+            passage = self.passages[row]
             if row in in_clause:
-                hits.append(Hit(self.passages[row], 1.0, rank, "clause"))
+                hits.append(Hit(passage, 1.0, rank, "clause", status[passage.doc_id]))
             else:
-                hits.append(Hit(self.passages[row], float(scores[row]), rank, options.retriever))
+                hits.append(Hit(passage, float(scores[row]), rank, options.retriever,
+                                status[passage.doc_id]))
         return hits
+
+    def statuses(self, as_of: str | None = None) -> dict[str, DocStatus]:
+        """Every document's status on a day (ISO; None: today), computed once a day."""
+        return self._day(as_of)[1]
+
+    def _day(self, as_of: str | None) -> tuple[str, dict[str, DocStatus], set[str] | None]:
+        day = parse_as_of(as_of)
+        cached = self._statuses
+        if cached is None or cached[0] != day:
+            status = statuses(self.documents, day)
+            kept = set(allowed_documents(status, ()))
+            cached = (day, status, None if len(kept) == len(status) else kept)
+            self._statuses = cached  # one assignment: a reader sees a whole value
+        return cached
 
     def agreement(self, query: Query, depth: int = AGREEMENT_DEPTH) -> int:
         """How many passages the dense and the lexical top ``depth`` share."""
@@ -72,13 +94,18 @@ class Retriever:
 
     # ------------------------------------------------------------ parts
 
-    def _scope(self, options: SearchOptions, ref: ClauseRef) -> Scope:
+    def _scope(self, options: SearchOptions, ref: ClauseRef, status: dict[str, DocStatus],
+               default_kept: set[str] | None) -> Scope:
         allowed: set[str] | None = None
         if options.doc_id:
             allowed = {options.doc_id}
         if options.doc_type:
             typed = {d for d, t in self._type_of_doc.items() if t == options.doc_type}
             allowed = typed if allowed is None else allowed & typed
+        kept = set(allowed_documents(status, options.statuses)) if options.statuses \
+            else default_kept  # by default: the version in force
+        if kept is not None:
+            allowed = kept if allowed is None else allowed & kept
         if ref.doc_ids:
             confined = set(ref.doc_ids + ref.related_ids)
             narrowed = confined if allowed is None else allowed & confined
