@@ -1,7 +1,8 @@
 """Shared fixtures: the real corpus, ingested once, and the real index, built once.
 
-The index is the one ``ragqa index`` writes (.ragqa/index), built here if missing or
-stale; the embedding cache (.ragqa/cache) makes every later build cost seconds.
+The index is built once per test session in a temporary folder (never the checkout's
+.ragqa/index, which ``make run`` serves); the embedding cache (.ragqa/cache) makes
+every build after the first cost seconds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-INDEX = ROOT / ".ragqa" / "index"
 CACHE = ROOT / ".ragqa" / "cache"
 
 
@@ -25,12 +25,13 @@ def ingested():
 
 
 @pytest.fixture(scope="session")
-def built_index():
+def built_index(tmp_path_factory):
     from rag.index.build import build_index
 
-    report = build_index(CORPUS, INDEX, cache_dir=CACHE, progress=True)
+    index = tmp_path_factory.mktemp("ragqa") / "index"
+    report = build_index(CORPUS, index, cache_dir=CACHE, progress=True)
     print(report.summary())
-    return INDEX
+    return index
 
 
 @pytest.fixture(scope="session")
