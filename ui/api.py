@@ -45,6 +45,7 @@ from rag.errors import QueryError, RagError
 from rag.search.query import RetrieverName
 from rag.types import DOC_TYPES
 from ui.errors import redact, user_message
+from ui.options import search_options
 from ui.settings import (
     DEFAULT_K,
     DEFAULT_RETRIEVER,
@@ -172,20 +173,19 @@ def authorized(header: str | None, pairs: Sequence[tuple[str, str]]) -> bool:
 
 
 def ask_options(body: AskRequest, pipeline: Any) -> dict[str, Any]:
-    """Keyword arguments for ``pipeline.ask``; raises QueryError for an unknown filter."""
-    if body.doc_id:
+    """Keyword arguments for ``pipeline.ask``; raises QueryError for a bad option."""
+
+    def has_document(doc_id: str) -> bool:
         try:
-            pipeline.document(body.doc_id)
+            pipeline.document(doc_id)
         except KeyError:
-            raise QueryError(f"索引中没有文件 {body.doc_id!r}；文件编号可用 "
-                             "`ragqa index --list-documents` 查看，或去掉 doc_id") from None
-    if body.doc_type and body.doc_type not in DOC_TYPES:
-        raise QueryError(f"文件类型 {body.doc_type!r} 不存在，应为 {', '.join(DOC_TYPES)} 之一，"
-                         "或去掉 doc_type")
+            return False
+        return True
+
+    options = search_options(has_document, body.k, body.retriever, body.doc_id, body.doc_type,
+                             body.as_of, body.status)
     history = tuple(h for h in body.history if h and h.strip())[-HISTORY_LIMIT:]
-    return {"k": body.k, "retriever": body.retriever, "doc_id": body.doc_id or None,
-            "doc_type": body.doc_type or None, "history": history,
-            "as_of": body.as_of or None, "status": body.status or ()}
+    return {**options, "history": history}
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -19,7 +19,8 @@ from rag.types import Answer
 from ui import render
 from ui.browser import Catalogue, Located, UnknownItemError
 from ui.errors import user_message
-from ui.settings import DEFAULT_K, DEFAULT_RETRIEVER, HISTORY_LIMIT, MAX_K, RETRIEVERS
+from ui.options import search_options
+from ui.settings import DEFAULT_K, DEFAULT_RETRIEVER, HISTORY_LIMIT
 
 STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
 STREAM_DELAY_S = 0.02
@@ -41,29 +42,8 @@ class Handlers:
     def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any,
                     as_of: Any = None, status: Any = None) -> dict[str, Any]:
         """Checked keyword arguments for ``pipeline.ask``; raises QueryError."""
-        from rag.search.status import parse_as_of, parse_statuses
-
-        day = parse_as_of(str(as_of).strip()) if as_of and str(as_of).strip() else None
-        wanted = parse_statuses(status or None)
-        try:
-            k_value = int(k) if k not in (None, "") else DEFAULT_K
-        except (TypeError, ValueError):
-            raise QueryError(f"检索条文数必须是 1 到 {MAX_K} 的整数，收到 {k!r}") from None
-        if not 1 <= k_value <= MAX_K:
-            raise QueryError(f"检索条文数必须是 1 到 {MAX_K} 的整数，收到 {k_value}")
-        retriever = retriever or DEFAULT_RETRIEVER
-        if retriever not in RETRIEVERS:
-            raise QueryError(f"检索方式必须是 {'、'.join(RETRIEVERS)} 之一，收到 {retriever!r}")
-        doc_id = doc_id or None
-        if doc_id is not None and doc_id not in self.catalogue.documents:
-            raise QueryError(f"索引中没有文件 {doc_id!r}")
-        doc_type = doc_type or None
-        if doc_type is not None and doc_type not in dict(
-            (t, n) for n, t in self.catalogue.type_choices()
-        ):
-            raise QueryError(f"索引中没有文件类型 {doc_type!r}")
-        return {"k": k_value, "retriever": retriever, "doc_id": doc_id, "doc_type": doc_type,
-                "as_of": day, "status": wanted}
+        return search_options(lambda d: d in self.catalogue.documents, k, retriever, doc_id,
+                              doc_type, as_of, status)
 
     def run_ask(self, question: str, history: Sequence[str], **options: Any) -> Answer:
         """Ask the pipeline (raises whatever it raises)."""
