@@ -23,6 +23,7 @@ from rag.errors import RagError
 
 GOLD_TYPES = ("citizen", "clause", "fact", "unanswerable")
 UNANSWERABLE = "unanswerable"
+OUTCOMES = ("answered", "detail_absent", "refused")  # GOLD_FORMAT.md, a reply's ``outcome``
 MAX_REPORTED = 20
 
 # Required string fields, nullable string fields, and the required list field.
@@ -61,6 +62,19 @@ class GoldItem:
     key_points: tuple[str, ...]
     also_ok: tuple[AlsoOk, ...] = ()
     line: int = 0
+    outcome: str | None = None  # optional extra field: the outcome a reply should have
+
+    @property
+    def expected_outcome(self) -> str:
+        """The item's ``outcome`` when given, else answered (answerable) or refused.
+
+        >>> GoldItem("q", "?", "unanswerable", None, None, None, None, "", "", ("x",)
+        ...          ).expected_outcome
+        'refused'
+        """
+        if self.outcome in OUTCOMES:
+            return self.outcome
+        return "answered" if self.answerable else "refused"
 
     @property
     def answerable(self) -> bool:
@@ -246,6 +260,11 @@ def _item_from_record(record: dict, line: int) -> tuple[GoldItem | None, list[Fo
             line, f"field 'key_points' must be a list of strings, got {_short(key_points)}"))
     also_ok, found = _also_ok(record.get("also_ok", []), line)
     problems.extend(found)
+    outcome = record.get("outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        problems.append(FormatProblem(
+            line, f"field 'outcome' is {_short(outcome)}; use one of {', '.join(OUTCOMES)} "
+                  f"or leave it out"))
     if problems:
         return None, problems
     item = GoldItem(
@@ -261,6 +280,7 @@ def _item_from_record(record: dict, line: int) -> tuple[GoldItem | None, list[Fo
         key_points=tuple(key_points),
         also_ok=also_ok,
         line=line,
+        outcome=outcome,
     )
     return item, []
 

@@ -61,6 +61,7 @@ from eval.metrics import (
     aggregate,
     covers,
     is_relevant,
+    outcome_counts,
     relevant_indices,
     same_article,
     strip_citation_markers,
@@ -121,7 +122,8 @@ def run_eval(gold_path: str | Path, out_dir: str | Path, configs: Sequence[str] 
             ask = partial(pipeline.ask, k=k, retriever=name)
         results = tuple(_run_items(name, items, ask, collection, k, progress))
         qrels[name] = collection.qrels(items)
-        runs.append(ConfigRun(name=name, results=results, metrics=aggregate(results)))
+        runs.append(ConfigRun(name=name, results=results,
+                              metrics={**aggregate(results), **outcome_counts(results)}))
     statistics_started = time.perf_counter()
     runs, comparisons = add_statistics(runs, qrels, k, resamples, seed)
     statistics_s = time.perf_counter() - statistics_started
@@ -278,7 +280,8 @@ def score_answer(item: GoldItem, answer: Answer, passages_by_id: dict[str, Passa
         n_relevant=n_relevant, citations=citations, refused=answer.refused,
         keypoints_covered=tuple(p for p in points if covers(text, p)),
         keypoints_missed=tuple(p for p in points if not covers(text, p)),
-        latency_ms=latency_ms, top=top, error=error, place_ranks=place_ranks)
+        latency_ms=latency_ms, top=top, error=error, place_ranks=place_ranks,
+        outcome=getattr(answer, "outcome", "") or "", expected_outcome=item.expected_outcome)
 
 
 def _places(item: GoldItem) -> list[tuple[str, str | None]]:

@@ -377,6 +377,8 @@ class QuestionResult:
     error: str | None = None  # the library error that stopped this question, if any
     # per gold place (evidence, then each also_ok): best rank of a passage relevant to it
     place_ranks: tuple[int | None, ...] = ()
+    outcome: str = ""  # the reply's outcome (answered, detail_absent, refused)
+    expected_outcome: str = ""  # the gold item's (``GoldItem.expected_outcome``)
 
     @property
     def answerable(self) -> bool:
@@ -393,8 +395,10 @@ class QuestionResult:
 
     @property
     def refusal_correct(self) -> bool:
-        """For an unanswerable item: refused and cited nothing."""
-        return self.refused and not self.citations
+        """For an unanswerable item: refused and cited nothing, or a reply whose outcome
+        says refused or detail absent (GOLD_FORMAT.md)."""
+        return (self.refused and not self.citations) or \
+            self.outcome in ("refused", "detail_absent")
 
     def to_json(self) -> dict:
         record = asdict(self)
@@ -511,3 +515,75 @@ class ConfigRun:
     name: str  # "baseline", "bm25", "dense" or "hybrid"
     results: tuple[QuestionResult, ...]
     metrics: Mapping[str, float | int | None]
+
+
+# --- outcomes ------------------------------------------------------------------------
+
+OUTCOME_NAMES = ("answered", "detail_absent", "refused")
+
+
+def reply_outcome(result: QuestionResult) -> str:
+    """The reply's outcome; a reply without one is refused when ``refused``, else answered.
+
+    >>> r = QuestionResult("q", "fact", "?", (), 1, (), True, (), (), 1.0, ())
+    >>> reply_outcome(r), reply_outcome(QuestionResult("q", "fact", "?", (), 1, (), False,
+    ...                                                (), (), 1.0, (), outcome="answered"))
+    ('refused', 'answered')
+    """
+    if result.outcome in OUTCOME_NAMES:
+        return result.outcome
+    return "refused" if result.refused else "answered"
+
+
+def expected_outcome(result: QuestionResult) -> str:
+    """The gold's outcome: the item's own, else answered (answerable) or refused."""
+    if result.expected_outcome in OUTCOME_NAMES:
+        return result.expected_outcome
+    return "answered" if result.answerable else "refused"
+
+
+def outcome_counts(results: Sequence[QuestionResult]) -> Metrics:
+    """Confusion of the reply's outcome against the gold's, overall and by type.
+
+    Keys ``outcome.<expected>.<got>`` and ``by_type.<type>.outcome.<expected>.<got>``
+    (counts, every cell listed for the expected outcomes present).
+
+    >>> rs = [QuestionResult("a", "fact", "?", (), 1, (), True, (), (), 1.0, ()),
+    ...       QuestionResult("b", "unanswerable", "?", (), 0, (), True, (), (), 1.0, (),
+    ...                      outcome="detail_absent", expected_outcome="detail_absent")]
+    >>> m = outcome_counts(rs)
+    >>> m["outcome.answered.refused"], m["outcome.detail_absent.detail_absent"]
+    (1, 1)
+    >>> m["by_type.unanswerable.outcome.detail_absent.answered"]
+    0
+    """
+    out: Metrics = {}
+    groups = {"": list(results)}
+    groups.update({f"by_type.{kind}.": group for kind, group in by_type(results).items()})
+    for prefix, group in groups.items():
+        for wanted in OUTCOME_NAMES:
+            members = [r for r in group if expected_outcome(r) == wanted]
+            if not members:
+                continue
+            for got in OUTCOME_NAMES:
+                out[f"{prefix}outcome.{wanted}.{got}"] = sum(
+                    reply_outcome(r) == got for r in members)
+    return out
+
+
+def outcome_table(results: Sequence[QuestionResult]) -> list[str]:
+    """Markdown rows: per type and expected outcome, how many replies got each outcome.
+
+    >>> outcome_table([QuestionResult("a", "fact", "?", (), 1, (), False, (), (), 1.0, ())])[2]
+    '| fact | answered | 1 | 1 | 0 | 0 |'
+    """
+    lines = ["| type | expected | n | answered | detail_absent | refused |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for kind, group in by_type(results).items():
+        for wanted in OUTCOME_NAMES:
+            members = [r for r in group if expected_outcome(r) == wanted]
+            if members:
+                cells = [str(sum(reply_outcome(r) == got for r in members))
+                         for got in OUTCOME_NAMES]
+                lines.append(f"| {kind} | {wanted} | {len(members)} | {' | '.join(cells)} |")
+    return lines

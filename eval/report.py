@@ -163,6 +163,7 @@ def render_report(runs: Sequence[ConfigRun], items: Sequence[GoldItem], info: Ru
         lines += _misses_first(runs[0], items)
         lines += _misses(runs[0], items)
         lines += _answered_unanswerable(runs[0])
+        lines += _outcomes(runs[0])
         lines += _errors(runs)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -352,6 +353,13 @@ def _answered_unanswerable(run: ConfigRun) -> list[str]:
     lines += [_row([r.id, _text(r.question, QUESTION_CHARS), "yes" if r.refused else "no",
                     str(len(r.citations))]) for r in wrong[:MAX_MISSES]]
     return lines + [""]
+
+
+def _outcomes(run: ConfigRun) -> list[str]:
+    """The outcome confusion (answered / detail absent / refused against the gold's)."""
+    from eval.metrics import outcome_table
+
+    return [f"## Outcomes against the gold ({run.name})", "", *outcome_table(run.results), ""]
 
 
 def _errors(runs: Sequence[ConfigRun]) -> list[str]:

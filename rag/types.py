@@ -201,8 +201,21 @@ class Citation:
         return {**record, **(self.status.to_json() if self.status else {})}
 
 
+OUTCOMES = ("answered", "detail_absent", "refused")
+
+
 @dataclass(frozen=True)
 class Answer:
+    """A reply. ``outcome`` says which of three it is (GOLD_FORMAT.md): ``answered`` (the
+    cited words hold what was asked), ``detail_absent`` (the documents cover the topic but
+    not the detail asked for; it may cite what they do say) or ``refused`` (nothing on the
+    topic; nothing cited). ``refused`` is true for the last two. Left empty, ``outcome``
+    follows ``refused``.
+
+    >>> Answer("q", "…", True, (), ()).outcome, Answer("q", "…", False, (), ()).outcome
+    ('refused', 'answered')
+    """
+
     question: str
     text: str  # the answer with [n] markers
     refused: bool
@@ -211,12 +224,21 @@ class Answer:
     related: tuple[Hit, ...] = ()  # "possibly related" passages shown with a refusal
     note: str | None = None  # e.g. "language model unavailable; offline answer given"
     answerer: str = "extractive"
+    outcome: str = ""  # one of OUTCOMES; empty: "refused" when refused, else "answered"
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", "refused" if self.refused else "answered")
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, "
+                             f"got {self.outcome!r}")
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
+            "outcome": self.outcome,
             "citations": [c.to_json() for c in self.citations],
             "passages": [h.to_json() for h in self.hits],
             "note": self.note,

@@ -59,6 +59,13 @@ def source_line(page: int | None, source_file: str) -> str:
 # ---------------------------------------------------------------- chat (Markdown)
 
 
+OUTCOME_LABELS = {  # how the chat names each outcome of rag.types.Answer
+    "answered": "结果：已据原文回答",
+    "detail_absent": "结果：文件涉及此事，但未写明所问的细节",
+    "refused": "结果：现有文件中没有依据",
+}
+
+
 def answer_markdown(answer: Answer, text: str | None = None) -> str:
     """The assistant message for ``answer``: text, note, then the citation list.
 
@@ -70,6 +77,7 @@ def answer_markdown(answer: Answer, text: str | None = None) -> str:
     parts = [body]
     if text is not None:
         return body
+    parts.append(f"*{OUTCOME_LABELS.get(answer.outcome, answer.outcome)}*")
     if answer.note:
         parts.append(f"*提示：{escape_md(answer.note)}*")
     if answer.citations:
@@ -250,6 +258,7 @@ def answer_payload(answer: Answer) -> dict:
         "question": answer.question,
         "answer": answer.text,
         "refused": bool(answer.refused),
+        "outcome": answer.outcome,
         "citations": [{**c.to_json(), "label": citation_label(c)} for c in answer.citations],
         "related": [
             {
@@ -274,6 +283,7 @@ def error_payload(question: str, message: str) -> dict:
         "question": question,
         "answer": message,
         "refused": True,
+        "outcome": "refused",
         "citations": [],
         "related": [],
         "note": None,
