@@ -289,14 +289,17 @@ def _diff(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from eval.calibrate import markdown, supports_for, sweep
+    from eval.calibrate import bases_for, fit_refusal, markdown
     from eval.gold import load_gold
-    from rag.answer.offline import REFUSAL_THRESHOLD
+    from rag.answer.offline import REFUSAL_WEIGHTS
 
     items = load_gold(args.gold)[: args.limit]
-    supports = supports_for(items, _load(args), args.retriever)
-    thresholds = [round(0.02 * i, 2) for i in range(5, 26)]
-    print(markdown(sweep(supports, thresholds), REFUSAL_THRESHOLD))
+    fit = fit_refusal(bases_for(items, _load(args), args.retriever))
+    print("refusal score weights (fitted on all of --gold):",
+          dict(zip(REFUSAL_WEIGHTS, fit.weights, strict=True)), "bias", fit.bias)
+    print(f"threshold on the score (out-of-fold false refusals at most 0.04): {fit.threshold}")
+    near = [row for row in fit.table if abs(row.threshold - fit.threshold) <= 2.0]
+    print(markdown(near[:: max(1, len(near) // 15)], fit.threshold))
     return 0
 
 

@@ -1,21 +1,31 @@
-"""The offline answerer: verbatim sentences of the retrieved articles, every one cited.
+"""The offline answerer: a direct answer built from the cited words, three outcomes.
 
-No language model is involved. The answer leads with its basis
-(根据《山西省未成年人保护条例》第五十条，…), then gives the sentences or items of the
-cited passages that answer the question, verbatim, each followed by its marker [n].
-A clause reference gets the whole article. When retrieval gives no adequate basis,
-the answer says so, cites nothing and lists the closest passages as possibly related.
+No language model is involved. A reply is one of three (``Answer.outcome``):
 
-Adequacy (``Basis.adequacy``) combines four measurements of the best passages:
-``support``, the IDF-weighted share of the question's terms they contain; the dense
-``similarity`` of the question to them; the share of the question's terms that
-occur nowhere in the corpus; and ``agreement``, how many passages the dense and the
-lexical retriever both put in their top five. Unanswerable questions are about things
-the gazettes never mention, so the two retrievers grasp at different straws; plainly
-worded answerable ones use lay words too, but both retrievers find their article. The weights and threshold are calibrated on the gold set
-(``ragqa eval --calibrate``; README, Evaluation).
+- ``answered``: the question's ask (``rag.answer.question``: yes/no, a number with its
+  unit, who, where, how, a penalty) is held by the cited words. The reply leads with a
+  direct answer built only from them (不能。 from 不得/禁止, 应当。 from 应当, 可以。 from
+  可以/有权, then the clause that holds the number, department or penalty, verbatim,
+  with its condition), then quotes the sentences it rests on, each cited [n].
+- ``detail_absent``: retrieval found the topic but the cited passages do not hold what
+  was asked (no amount in an article asked 罚多少钱, no age for 几岁 …). The reply says
+  what the documents do say, cites it, and says plainly which detail they do not give.
+- ``refused``: nothing on the topic. The reply cites nothing, names the question's
+  terms that occur nowhere in the documents, and lists the closest passages as
+  possibly related.
 
-Left out: paraphrase and synthesis (that is the language-model answerer's job).
+A clause reference gets the whole article (``answered``).
+
+The topic decision (refuse or not) is a logistic score over four measurements of the
+best passages (``Basis``), all on the question's topic terms (question words such as
+多少 or 能不能 left out): ``support``, their IDF-weighted share found in the passages;
+the dense ``similarity``; ``unknown_share``, the IDF-weighted share that occurs nowhere
+in the corpus (everyday words the glossary maps are not counted); and ``agreement`` of
+the dense and lexical top fives. Weights and threshold were fitted on eval/gold.jsonl
+only, by five-fold cross-validation (``ragqa eval --calibrate``; README, Evaluation).
+
+Left out: paraphrase and synthesis (the language-model answerer's job), questions
+that ask several things at once (the first ask found is answered).
 """
 
 from __future__ import annotations
@@ -25,14 +35,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answer.question import Ask, answer_clause, detail_name, holds_detail, read_ask, yes_no
+from rag.search.glossary import covered_words
 from rag.search.query import Query
 from rag.text import tokenize
 from rag.types import Answer, Citation, Hit, Passage
 
-REFUSAL_THRESHOLD = 0.32  # adequacy below this refuses; calibrated on eval/gold.jsonl
-SIMILARITY_WEIGHT = 10.0  # per unit of cosine above 0.9 (e5 cosines sit in 0.8-1.0)
-UNKNOWN_WEIGHT = 1.0  # per share of question terms found nowhere in the corpus
-AGREEMENT_WEIGHT = 0.3  # for dense and lexical top fives sharing 3 or more passages
+# The refusal score: logistic weights over the Basis fields, fitted on eval/gold.jsonl by
+# five-fold cross-validation (eval.calibrate.fit_refusal); refuse when adequacy, the
+# negated score, is below REFUSAL_THRESHOLD.
+REFUSAL_WEIGHTS = {"support": -5.334, "similarity": -85.62, "unknown_share": 6.159,
+                   "agreement": -3.59}
+REFUSAL_BIAS = 79.736
+REFUSAL_THRESHOLD = -0.75
 MAX_CITATIONS = 3
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 _SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
@@ -92,32 +107,69 @@ class SupportModel:
 class Basis:
     """What the refusal decision looks at, for the top passages of one question."""
 
-    support: float  # best IDF-weighted term coverage (0..1)
+    support: float  # best IDF-weighted coverage of the topic terms (0..1)
     similarity: float  # best dense cosine between question and passage
-    unknown_share: float  # share of question terms that occur nowhere in the corpus
+    unknown_share: float  # IDF-weighted share of topic terms that occur nowhere in the corpus
     agreement: float  # passages in both the dense and the lexical top 5, over 3, capped at 1
+
+    def features(self) -> tuple[float, ...]:
+        """The measurements in REFUSAL_WEIGHTS order."""
+        return tuple(getattr(self, name) for name in REFUSAL_WEIGHTS)
 
     @property
     def adequacy(self) -> float:
-        """One number: refuse below REFUSAL_THRESHOLD.
+        """One number, the negated logistic refusal score: refuse below REFUSAL_THRESHOLD.
 
-        >>> round(Basis(0.5, 0.92, 0.25, 2 / 3).adequacy, 3)  # 0.5 + 0.2 - 0.25 + 0.2
-        0.65
+        >>> Basis(0.9, 0.93, 0.0, 1.0).adequacy > REFUSAL_THRESHOLD  # on topic
+        True
+        >>> Basis(0.2, 0.87, 0.6, 0.0).adequacy > REFUSAL_THRESHOLD  # off topic
+        False
         """
-        return (self.support + SIMILARITY_WEIGHT * (self.similarity - 0.9)
-                - UNKNOWN_WEIGHT * self.unknown_share + AGREEMENT_WEIGHT * self.agreement)
+        score = REFUSAL_BIAS + sum(w * x for w, x in zip(REFUSAL_WEIGHTS.values(),
+                                                         self.features(), strict=True))
+        return -score
 
 
 BASIS_DEPTH = 3  # the refusal check looks at this many top hits
 
 
+_QUESTION_WORD = re.compile(r"几|多少|多久|多长|多大|有没有|最多|最少|能不能|可不可以|怎么|怎样|如何|"
+                            r"哪|谁|什么|是不是|会不会|要不要|吗|呢|^能|^可|^会|^要")
+
+
+def topic_terms(terms: Sequence[str]) -> list[str]:
+    """A question's terms without its question words (多少, 能不能, 哪个 …), in order.
+
+    >>> topic_terms(["小孩", "几岁", "副驾驶", "能不能"])
+    ['小孩', '副驾驶']
+    """
+    kept = [t for t in terms if not _QUESTION_WORD.search(t)]
+    return kept or list(terms)
+
+
+def documents_terms(query: Query) -> list[str]:
+    """The topic terms a passage can be expected to hold: the everyday words that the
+    glossary maps (whose documents' words the search text carries) left out."""
+    lay = covered_words(query.question)
+    return [t for t in topic_terms(query.terms) if not any(t in word for word in lay)]
+
+
+def unknown_terms(query: Query, support: SupportModel) -> list[str]:
+    """Topic terms that occur in no passage, everyday words the glossary maps left out."""
+    return sorted({t for t in documents_terms(query) if t not in support.df})
+
+
 def measure_basis(query: Query, hits: Sequence[Hit], support: SupportModel,
                   similarities: list[float], shared_top5: int, depth: int = BASIS_DEPTH) -> Basis:
     """The Basis of the top ``depth`` hits; ``similarities`` are their dense cosines."""
-    covered = [support.support(query.terms, [h.passage.doc_title + h.passage.text])
+    topic = documents_terms(query) or topic_terms(query.terms)
+    covered = [support.support(topic, [h.passage.doc_title + h.passage.text])
                for h in hits[:depth]]
+    unknown = set(unknown_terms(query, support))
+    total = sum(support.idf(t) for t in set(topic))
+    share = sum(support.idf(t) for t in unknown) / total if total else 1.0
     return Basis(max(covered, default=0.0), max(similarities[:depth], default=0.0),
-                 support.unknown_share(query.terms), min(shared_top5, 3) / 3)
+                 share, min(shared_top5, 3) / 3)
 
 
 class OfflineAnswerer:
@@ -139,21 +191,28 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
     query's search text (the question with legal terms added) picks what to quote."""
     question = query.question
     if not hits:
-        return refusal(question, hits)
+        return refusal(question, hits, unknown_terms(query, support))
     clause = [h for h in hits if h.source == "clause"]
     if clause:
         return _clause_answer(question, hits, clause)
     if basis is None or basis.adequacy < threshold:
-        return refusal(question, hits)
-    return _extractive_answer(question, hits, support, query.terms)
+        return refusal(question, hits, unknown_terms(query, support))
+    return _extractive_answer(question, hits, support, query.terms, read_ask(question))
 
 
-def refusal(question: str, hits: list[Hit]) -> Answer:
+def refusal(question: str, hits: list[Hit], missing: Sequence[str] = ()) -> Answer:
+    """Nothing on the topic: no citation; the terms the documents lack, when known.
+
+    >>> refusal("比特币怎么挖？", [], ["比特币"]).text
+    '现有文件中未找到关于“比特币怎么挖”的规定或说明（文件中没有出现：比特币），无法给出有依据的回答。'
+    """
     topic = question.strip().rstrip("？?。.！!")[:40]
-    text = f"现有文件中未找到关于“{topic}”的规定或说明，无法给出有依据的回答。"
+    absent = f"（文件中没有出现：{'、'.join(missing[:5])}）" if missing else ""
+    text = f"现有文件中未找到关于“{topic}”的规定或说明{absent}，无法给出有依据的回答。"
     if hits:
         text += "以下内容可能相关，仅供参考："
-    return Answer(question, text, True, (), tuple(hits), related=tuple(hits[:3]))
+    return Answer(question, text, True, (), tuple(hits), related=tuple(hits[:3]),
+                  outcome="refused")
 
 
 def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
@@ -176,44 +235,111 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 
 
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
-                       terms: Sequence[str]) -> Answer:
-    top_support = None
+                       terms: Sequence[str], ask: Ask) -> Answer:
+    cited = _cited(hits, support, terms)
+    if not any(holds_detail(ask, p.text) for p in cited):
+        return _detail_absent(question, hits, cited, support, terms, ask)
     citations: list[Citation] = []
     parts: list[str] = []
+    lead = ""
     tokens = set(terms)
-    for hit in hits[:MAX_CITATIONS]:
-        p = hit.passage
-        s = support.support(terms, [p.doc_title + p.text])
-        if top_support is None:
-            top_support = s
-        elif s < 0.6 * top_support:
-            break
-        quote = _best_sentences(p.text, tokens, support)
+    for p in cited:
+        quote, best = _best_sentences(p.text, tokens, support, ask)
         if p.article and quote.startswith(p.article):  # the lead already names the article
             quote = quote[len(p.article) :].lstrip(" 　") or quote
         n = len(citations) + 1
         citations.append(_citation(n, p, quote))
-        lead = "根据" if n == 1 else "另据"
-        parts.append(f"{lead}{p.citation_label}：{quote}[{n}]")
-    return Answer(question, "\n".join(parts), False, tuple(citations), tuple(hits))
+        if not lead:
+            lead = direct_answer(ask, best)
+        parts.append(f"{'根据' if n == 1 else '另据'}{p.citation_label}：{quote}[{n}]")
+    text = "\n".join(([lead] if lead else []) + parts)
+    return Answer(question, text, False, tuple(citations), tuple(hits), outcome="answered")
 
 
-def _best_sentences(text: str, tokens: set[str], support: SupportModel) -> str:
-    """The passage whole when short, else its best-covering sentences in order."""
-    if len(text) <= WHOLE_PASSAGE_CHARS:
-        return text
-    sentences = split_sentences(text)
+def _cited(hits: list[Hit], support: SupportModel, terms: Sequence[str]) -> list[Passage]:
+    """The passages to cite: the top hit, and the next ones that cover the question
+    at least 0.6 times as well (at most MAX_CITATIONS)."""
+    cited: list[Passage] = []
+    top_support = None
+    for hit in hits[:MAX_CITATIONS]:
+        s = support.support(terms, [hit.passage.doc_title + hit.passage.text])
+        if top_support is None:
+            top_support = s
+        elif s < 0.6 * top_support:
+            break
+        cited.append(hit.passage)
+    return cited
+
+
+def _detail_absent(question: str, hits: list[Hit], cited: list[Passage], support: SupportModel,
+                   terms: Sequence[str], ask: Ask) -> Answer:
+    """On topic, detail not given: what the top passage says, cited, then what is missing."""
+    p = cited[0]
+    quote, _ = _best_sentences(p.text, set(terms), support, Ask("what"))
+    if p.article and quote.startswith(p.article):
+        quote = quote[len(p.article) :].lstrip(" 　") or quote
+    text = (f"现有文件涉及这一问题，{p.citation_label}规定：{quote}[1]\n"
+            f"但现有文件未写明所问的{detail_name(ask)}，无法给出有依据的{detail_name(ask)}。")
+    return Answer(question, text, True, (_citation(1, p, quote),), tuple(hits),
+                  outcome="detail_absent")
+
+
+def direct_answer(ask: Ask, sentence: str) -> str:
+    """The plain answer that leads a reply, built only from the words of ``sentence``:
+    the yes/no its modal word carries, then the clause that holds what was asked.
+    Empty when the ask needs no lead (how, what) or the sentence does not hold it.
+
+    >>> direct_answer(Ask("yesno"), "不得让未满十二周岁的未成年人乘坐副驾驶座位；")
+    '不能。不得让未满十二周岁的未成年人乘坐副驾驶座位。'
+    >>> direct_answer(Ask("number", "age"), "应当为未满四周岁的未成年人配备并正确使用儿童安全座椅；")
+    '应当为未满四周岁的未成年人配备并正确使用儿童安全座椅。'
+    >>> direct_answer(Ask("how"), "应当及时报告。")
+    ''
+    """
+    clause = answer_clause(ask, _strip_label(sentence))
+    if not clause:
+        return ""
+    if ask.kind == "yesno":
+        word = yes_no(clause)
+        return f"{word}。{clause}。" if word else ""
+    return f"{clause}。"
+
+
+_ITEM_LABEL = re.compile(r"^(?:-\s*)?(?:第[一二三四五六七八九十百零〇]+条(?:【[^】]*】)?[\s　]*)?"
+                         r"(?:[（(][一二三四五六七八九十]+[）)]\s*|\d+[.、．]\s*)?")
+
+
+def _strip_label(sentence: str) -> str:
+    """A sentence without its article or item label.
+
+    >>> _strip_label("第十一条　(二)携带未成年人乘车的，应当…")
+    '携带未成年人乘车的，应当…'
+    """
+    return _ITEM_LABEL.sub("", sentence.strip(), count=1)
+
+
+def _best_sentences(text: str, tokens: set[str], support: SupportModel,
+                    ask: Ask) -> tuple[str, str]:
+    """The quote (the passage whole when short, else its best sentences in order) and
+    the one sentence that best answers the ask: covering the question's terms, and
+    holding what it asks for (a number with its unit, a department, a modal word)."""
+    sentences = split_sentences(text) or [text]
     scored = []
     for i, s in enumerate(sentences):
         low = s.lower()
-        scored.append((sum(support.idf(t) for t in tokens if t in low), i))
-    keep = sorted(i for _, i in sorted(scored, key=lambda x: (-x[0], x[1]))[:3])
+        coverage = sum(support.idf(t) for t in tokens if t in low)
+        scored.append((coverage * (2.0 if holds_detail(ask, s) and ask.need else 1.0), i))
+    order = sorted(scored, key=lambda x: (-x[0], x[1]))
+    best = sentences[order[0][1]]
+    if len(text) <= WHOLE_PASSAGE_CHARS:
+        return text, best
+    keep = sorted(i for _, i in order[:3])
     if 0 not in keep and sentences[0].endswith(("：", ":")):
         keep = [0] + keep  # an item needs the sentence that introduces it
     out = sentences[keep[0]]
     for previous, i in zip(keep, keep[1:], strict=False):
         out += ("" if i == previous + 1 else "……") + sentences[i]
-    return out
+    return out, best
 
 
 def _citation(n: int, p: Passage, quote: str) -> Citation:

@@ -47,6 +47,7 @@ _WHO_Q = re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|�
 _WHERE_Q = re.compile(r"哪里|在哪|哪儿|什么地方|去哪|何处|什么地点")
 _YESNO_Q = re.compile(r"吗[？?]?$|吗？|能不能|可不可以|可否|是否|能否|会不会|要不要|有没有|算不算|"
                       r"行不行|允不允许|让不让|需不需要|用不用")
+_WHICH_ARTICLE = re.compile(r"哪一条|哪条|哪几条|第几条|哪一款|哪些条")
 _HOW_Q = re.compile(r"怎么|如何|怎样|流程|程序|手续|步骤|哪些|什么样|什么条件|要求")
 
 _DETAIL = {
@@ -55,16 +56,17 @@ _DETAIL = {
     "time": re.compile(rf"{_NUM}+\s*(?:个)?(?:工作日|日|天|月|年|小时|分钟|周)|日内|日前|即时|立即|"
                        r"及时|当场"),
     "ratio": re.compile(rf"{_NUM}+(?:\.[0-9]+)?\s*[%％]|{_NUM}+分之|{_NUM}+成|{_NUM}+个百分点"),
-    "date": re.compile(rf"{_NUM}+\s*年\s*{_NUM}+\s*月|{_NUM}+\s*月\s*{_NUM}+\s*日|起施行"),
+    "date": re.compile(rf"{_NUM}+\s*(?:年|月|日|季度)|年底|年初|月底|上旬|中旬|下旬|起施行|之日|"
+                       r"每年|闭会|以前|之前|前完成"),
     "count": re.compile(rf"{_NUM}+(?:\.[0-9]+)?\s*(?:[%％]|分之|[^\s，。；、：,.;:（）()“”《》]?)"),
     "who": re.compile(r"部门|机关|政府|委员会|办公室|单位|机构|厅|局|法院|检察院|主席团|会议|"
                       r"办事处|公司|企业|学校|人员|监护人|父母|经营者|管理人|组织|代表|小组|中心|"
                       r"社|协会"),
     "where": re.compile(r"在|于|场所|地点|地区|区域|范围|专户|平台|窗口"),
     "penalty": re.compile(r"罚款|处罚|罚|责令|吊销|没收|处分|追究|拘留|赔偿|追偿|责任|撤销|取消|"
-                          r"停止|不得"),
-    "yesno": re.compile(r"不得|禁止|严禁|应当|应|可以|有权|必须|不能|不准|不予|须|需|允许|鼓励|支持|"
-                        r"负责|承担|保障"),
+                          r"停止|不得|重新|改正|问责|通报|约谈|停产|整顿|关闭|取缔|查处|依法处理"),
+    "yesno": re.compile(rf"不得|禁止|严禁|应当|应|可以|有权|必须|不能|不准|不予|须|需|允许|鼓励|支持|"
+                        rf"负责|承担|保障|给予|{_NUM}+\s*(?:元|万元|%|周岁|岁|日|天|个月|年)"),
 }
 _MISSING = {
     "money": "具体金额", "age": "具体年龄", "time": "具体期限或时长", "ratio": "具体比例",
@@ -105,6 +107,8 @@ def read_ask(question: str) -> Ask:
     (Ask(kind='number', unit='time'), Ask(kind='number', unit='date'), Ask(kind='number', unit='ratio'))
     """
     q = question.strip()
+    if _WHICH_ARTICLE.search(q):
+        return Ask("what")  # the article's label answers it
     amount = _AMOUNT_Q.search(q)
     if _PENALTY_Q.search(q) and not amount:
         return Ask("penalty")
