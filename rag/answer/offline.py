@@ -2,7 +2,7 @@
 
 No language model is involved. A reply is one of three (``Answer.outcome``):
 
-- ``answered``: the question's ask (``rag.answer.question``: yes/no, a number with its
+- ``answered``: the question's ask (``rag.search.ask``: yes/no, a number with its
   unit, who, where, how, a penalty) is held by the cited words. The reply leads with a
   direct answer built only from them (不能。 from 不得/禁止, 应当。 from 应当, 可以。 from
   可以/有权, then the clause that holds the number, department or penalty, verbatim,
@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer.question import Ask, answer_clause, detail_name, holds_detail, read_ask, yes_no
+from rag.search.ask import Ask, answer_clause, detail_name, holds_detail, read_ask, yes_no
 from rag.search.glossary import covered_words
 from rag.search.query import Query
 from rag.text import tokenize
@@ -237,7 +237,8 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
                        terms: Sequence[str], ask: Ask) -> Answer:
     cited = _cited(hits, support, terms)
-    if not any(holds_detail(ask, p.text) for p in cited):
+    if not any(holds_answer(ask, p.text, set(terms), support)
+               or (ask.kind == "who" and holds_detail(ask, p.section or "")) for p in cited):
         return _detail_absent(question, hits, cited, support, terms, ask)
     citations: list[Citation] = []
     parts: list[str] = []
@@ -254,6 +255,24 @@ def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
         parts.append(f"{'根据' if n == 1 else '另据'}{p.citation_label}：{quote}[{n}]")
     text = "\n".join(([lead] if lead else []) + parts)
     return Answer(question, text, False, tuple(citations), tuple(hits), outcome="answered")
+
+
+ON_TOPIC_SHARE = 0.3  # a sentence covering this share of the best one's terms is on topic
+
+
+def holds_answer(ask: Ask, text: str, tokens: set[str], support: SupportModel) -> bool:
+    """Whether the sentences of ``text`` that are about the question (covering at least
+    ON_TOPIC_SHARE of what its best sentence covers) hold what the question asks for:
+    a number elsewhere in an article does not answer 罚多少钱 about this sentence's act."""
+    if ask.need is None:
+        return True
+    sentences = split_sentences(text) or [text]
+    coverage = [sum(support.idf(t) for t in tokens if t in s.lower()) for s in sentences]
+    best = max(coverage)
+    intro = sentences[0] if sentences[0].endswith(("：", ":")) else ""  # items inherit it
+    return any(holds_detail(ask, s) or (i > 0 and holds_detail(ask, intro))
+               for i, (s, c) in enumerate(zip(sentences, coverage, strict=True))
+               if c > 0 and c >= ON_TOPIC_SHARE * best)
 
 
 def _cited(hits: list[Hit], support: SupportModel, terms: Sequence[str]) -> list[Passage]:
