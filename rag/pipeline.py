@@ -147,12 +147,17 @@ class Pipeline:
     def retrieve(self, question: object, options: SearchOptions = SearchOptions(),
                  history: Sequence[str] = ()) -> tuple[Query, list[Hit]]:
         """The parsed question and its hits (reranked when a reranker is configured)."""
+        from rag.search.ask import read_ask
+        from rag.search.figures import promote_figures
+
         query = self.parse(question, history)
         if self.reranker is None:
-            return query, self.retriever.search(query, options)
-        deeper = replace(options, k=max(options.k, self.reranker.depth))
-        hits = self.retriever.search(query, deeper)
-        return query, self.reranker.rerank(query.question, hits)[: options.k]
+            hits = self.retriever.search(query, options)
+        else:
+            deeper = replace(options, k=max(options.k, self.reranker.depth))
+            hits = self.reranker.rerank(query.question,
+                                        self.retriever.search(query, deeper))[: options.k]
+        return query, promote_figures(read_ask(query.question), hits)
 
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
