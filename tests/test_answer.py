@@ -17,7 +17,10 @@ def test_citizen_question_cites_the_article_and_quotes_it(pipeline):
     answer = pipeline.ask("网吧能让未成年人进去吗？")
     assert not answer.refused
     assert ("山西省未成年人保护条例", "第二十九条") in cited(answer)
-    assert answer.text.startswith("根据《山西省未成年人保护条例》第二十九条")
+    assert answer.outcome == "answered"
+    lead, basis = answer.text.split("\n")[:2]
+    assert "禁入" in lead  # the direct answer comes from the cited words
+    assert basis.startswith("根据《山西省未成年人保护条例》第二十九条")
     assert "[1]" in answer.text
 
 
@@ -50,7 +53,7 @@ def test_ambiguous_article_asks_which_document(pipeline):
 
 def test_unanswerable_question_is_refused_without_citations(pipeline):
     answer = pipeline.ask("山西省对比特币挖矿有什么规定？")
-    assert answer.refused and not answer.citations
+    assert answer.refused and not answer.citations and answer.outcome == "refused"
     assert answer.text.startswith("现有文件中未找到")
 
 
@@ -69,7 +72,8 @@ def test_ask_json_from_the_command_line(built_index):
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     )
     record = json.loads(out.stdout)
-    assert set(record) >= {"question", "answer", "refused", "citations", "passages"}
+    assert set(record) >= {"question", "answer", "refused", "outcome", "citations", "passages"}
+    assert record["outcome"] == "answered"
     citation = record["citations"][0]
     assert set(citation) == {"n", "passage_id", "doc_title", "article", "section",
                              "source_file", "page", "quote", "status", "status_label",

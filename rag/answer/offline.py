@@ -4,9 +4,9 @@ No language model is involved. A reply is one of three (``Answer.outcome``):
 
 - ``answered``: the question's ask (``rag.search.ask``: yes/no, a number with its
   unit, who, where, how, a penalty) is held by the cited words. The reply leads with a
-  direct answer built only from them (不能。 from 不得/禁止, 应当。 from 应当, 可以。 from
-  可以/有权, then the clause that holds the number, department or penalty, verbatim,
-  with its condition), then quotes the sentences it rests on, each cited [n].
+  direct answer built only from them (不能。 from 不得/禁止, 可以。 from 可以/有权, then
+  the clause with the modal word, number, department or penalty, verbatim, with its
+  condition), then quotes the sentences it rests on, each cited [n].
 - ``detail_absent``: retrieval found the topic but the cited passages do not hold what
   was asked (no amount in an article asked 罚多少钱, no age for 几岁 …). The reply says
   what the documents do say, cites it, and says plainly which detail they do not give.
@@ -320,7 +320,7 @@ def direct_answer(ask: Ask, sentence: str) -> str:
         return ""
     if ask.kind == "yesno":
         word = yes_no(clause)
-        return f"{word}。{clause}。" if word else ""
+        return f"{word}。{clause}。" if word else f"{clause}。"
     return f"{clause}。"
 
 

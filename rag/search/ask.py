@@ -73,9 +73,8 @@ _MISSING = {
     "date": "具体日期", "count": "具体数量", "who": "负责的部门或单位", "where": "具体地点",
     "penalty": "相应的处罚或后果", "yesno": "明确的规定",
 }
-_NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不准|不予|不应|不可|不再")
-_MUST = re.compile(r"应当|必须|须|应")
-_MAY = re.compile(r"可以|有权|允许|鼓励|支持")
+_NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不准|不予|不应|不可|不再|禁入")
+_MAY = re.compile(r"可以|有权|允许")
 _CLAUSE_END = re.compile(r"(?<=[，；。：,;:])")
 
 
@@ -155,16 +154,17 @@ def detail_name(ask: Ask) -> str:
 
 
 def yes_no(sentence: str) -> str | None:
-    """The yes/no a sentence's modal word carries: 不能 (不得, 禁止 …), 应当 (应当, 必须),
-    可以 (可以, 有权); None without one.
+    """The yes/no a sentence's modal word carries: 不能 (不得, 禁止, 禁入 …) or 可以
+    (可以, 有权, 允许); None otherwise. An obligation (应当, 必须) binds someone else than
+    the asker as often as not, so it carries no yes/no: the clause itself answers.
 
-    >>> yes_no("不得让未满十二周岁的未成年人乘坐副驾驶座位"), yes_no("学校应当及时报告"), yes_no("本办法所称")
-    ('不能', '应当', None)
+    >>> yes_no("不得让未满十二周岁的未成年人乘坐副驾驶座位"), yes_no("有权向有关部门举报")
+    ('不能', '可以')
+    >>> yes_no("学校应当及时报告"), yes_no("本办法所称")
+    (None, None)
     """
     if _NEGATIVE.search(sentence):
         return "不能"
-    if _MUST.search(sentence):
-        return "应当"
     if _MAY.search(sentence):
         return "可以"
     return None
@@ -184,7 +184,7 @@ def answer_clause(ask: Ask, sentence: str, max_chars: int = 90) -> str | None:
     need = ask.need
     if need is None:
         return None
-    body = sentence.strip().rstrip("。；;")
+    body = sentence.strip().rstrip("。；;：:")
     pattern = _DETAIL[need]
     if not pattern.search(body):
         return None

@@ -1,0 +1,105 @@
+"""The three outcomes of the offline answerer.
+
+First on made-up hits (fast, no index: what the reply leads with, what it cites, which
+outcome it names), then on the real index and model (the exact article and outcome
+real questions get)."""
+
+from __future__ import annotations
+
+from rag.answer.offline import REFUSAL_THRESHOLD, Basis, SupportModel, answer_offline
+from rag.search.ask import read_ask
+from rag.search.clause import ClauseRef
+from rag.search.query import Query
+from rag.text import tokenize
+from rag.types import Hit, Passage
+
+ON_TOPIC = Basis(0.9, 0.93, 0.0, 1.0)
+OFF_TOPIC = Basis(0.1, 0.86, 0.8, 0.0)
+
+
+def _hit(article: str, text: str, rank: int = 1) -> Hit:
+    p = Passage(f"d#1:{rank}", "d#1", "某某条例", "regulation", "f.txt", 3, None, None,
+                article, rank, f"{article}　{text}")
+    return Hit(p, 1.0 / rank, rank, "hybrid")
+
+
+def _query(question: str) -> Query:
+    return Query(question, question, ClauseRef(None, (), None), tuple(tokenize(question)),
+                 tuple(tokenize(question)))
+
+
+def _support(hits: list[Hit]) -> SupportModel:
+    return SupportModel.from_passages([h.passage for h in hits])
+
+
+def test_number_question_leads_with_the_clause_that_holds_the_number():
+    hits = [_hit("第五条", "携带儿童乘车的，应当为未满四周岁的儿童配备安全座椅；不得让未满十二周岁的儿童乘坐副驾驶座位。")]
+    answer = answer_offline(_query("几岁的儿童要配安全座椅？"), hits, ON_TOPIC, _support(hits))
+    assert answer.outcome == "answered" and not answer.refused
+    lead = answer.text.split("\n")[0]
+    assert "四周岁" in lead and lead.rstrip("。") in hits[0].passage.text  # verbatim words
+    assert answer.citations[0].article == "第五条"
+
+
+def test_yes_no_question_answers_no_from_a_prohibition():
+    hits = [_hit("第八条", "任何单位不得向儿童出售烟酒。")]
+    answer = answer_offline(_query("商店能向儿童出售烟酒吗？"), hits, ON_TOPIC, _support(hits))
+    assert answer.text.startswith("不能。任何单位不得向儿童出售烟酒。")
+    assert answer.outcome == "answered"
+
+
+def test_detail_absent_when_the_article_gives_no_amount():
+    hits = [_hit("第九条", "经营者违反本条例规定的，依法给予处罚。")]
+    answer = answer_offline(_query("经营者违反本条例要罚款多少钱？"), hits, ON_TOPIC, _support(hits))
+    assert answer.outcome == "detail_absent" and answer.refused
+    assert [c.article for c in answer.citations] == ["第九条"]  # what the documents do say
+    assert "未写明所问的具体金额" in answer.text
+
+
+def test_refused_cites_nothing_and_names_the_absent_terms():
+    hits = [_hit("第九条", "经营者违反本条例规定的，依法给予处罚。")]
+    answer = answer_offline(_query("比特币挖矿犯法吗？"), hits, OFF_TOPIC, _support(hits))
+    assert answer.outcome == "refused" and answer.refused and not answer.citations
+    assert "比特币" in answer.text
+
+
+def test_the_refusal_score_separates_on_and_off_topic():
+    assert ON_TOPIC.adequacy >= REFUSAL_THRESHOLD > OFF_TOPIC.adequacy
+
+
+def test_ask_types_of_plain_questions():
+    assert read_ask("孩子多大可以骑电动车？").unit == "age"
+    assert read_ask("罚款多少？").unit == "money"
+    assert read_ask("谁来赔？").kind == "who"
+    assert read_ask("能不能带手机进教室？").kind == "yesno"
+
+
+# --- on the real index --------------------------------------------------------------
+
+
+def test_child_safety_seat_is_answered_from_article_11(pipeline):
+    answer = pipeline.ask("开车带小孩出门，多大的孩子必须用儿童安全座椅？")
+    assert answer.outcome == "answered" and not answer.refused
+    first = answer.citations[0]
+    assert (first.doc_title, first.article) == ("山西省未成年人保护条例", "第十一条")
+    assert "四周岁" in answer.text.split("\n")[0]
+
+
+def test_on_topic_question_without_the_detail_is_detail_absent(pipeline):
+    answer = pipeline.ask("地方病患者看病能报销多少比例？")
+    assert answer.outcome == "detail_absent" and answer.refused
+    first = answer.citations[0]
+    assert (first.doc_title, first.article) == ("山西省地方病防治条例", "第二十二条")
+    assert "未写明所问的具体比例" in answer.text
+
+
+def test_off_topic_question_is_refused_naming_its_terms(pipeline):
+    answer = pipeline.ask("在山西买二手车要交多少契税？")
+    assert answer.outcome == "refused" and not answer.citations
+    assert "契税" in answer.text
+
+
+def test_figure_question_cites_the_paragraph_with_the_figure(pipeline):
+    answer = pipeline.ask("2023年全省规上工业增加值增长多少？")
+    assert answer.outcome == "answered"
+    assert "%" in answer.citations[0].quote or "％" in answer.citations[0].quote
