@@ -49,7 +49,7 @@ def test_quality_floor_on_the_shipped_gold_set(full_run):
     assert full_run["refusal.false_rate"] <= FLOOR["false refusals"]
 
 
-# measured (README, Evaluation): hit@5 0.963, citation 0.854, clause hit@1 0.937,
-# refusal 0.921, false refusals 0.075
+# measured (README, Evaluation): hit@5 0.963, citation 0.921, clause hit@1 0.937,
+# refusal 0.921, false refusals 0.033 (refusal score fitted on this set)
 FLOOR = {"hit@5": 0.93, "citation": 0.80, "clause hit@1": 0.88, "refusal": 0.85,
          "false refusals": 0.10}
