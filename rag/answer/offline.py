@@ -197,7 +197,8 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
         return _clause_answer(question, hits, clause)
     if basis is None or basis.adequacy < threshold:
         return refusal(question, hits, unknown_terms(query, support))
-    return _extractive_answer(question, hits, support, query.terms, read_ask(question))
+    return _extractive_answer(question, hits, support, query.terms, read_ask(question),
+                              subject_terms(query))
 
 
 def refusal(question: str, hits: list[Hit], missing: Sequence[str] = ()) -> Answer:
@@ -235,10 +236,9 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 
 
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
-                       terms: Sequence[str], ask: Ask) -> Answer:
+                       terms: Sequence[str], ask: Ask, subject: Sequence[str] = ()) -> Answer:
     cited = _cited(hits, support, terms)
-    if not any(holds_answer(ask, p.text, set(terms), support)
-               or (ask.kind == "who" and holds_detail(ask, p.section or "")) for p in cited):
+    if not any(holds_answer(ask, p, subject or terms, support) for p in cited):
         return _detail_absent(question, hits, cited, support, terms, ask)
     citations: list[Citation] = []
     parts: list[str] = []
@@ -257,22 +257,45 @@ def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
     return Answer(question, text, False, tuple(citations), tuple(hits), outcome="answered")
 
 
-ON_TOPIC_SHARE = 0.3  # a sentence covering this share of the best one's terms is on topic
+SUBJECT_SHARE = 0.3  # share of the subject's terms a sentence (with its heading) must hold
+_ASK_WORD = re.compile(r"罚|处罚|多少|几|金额|钱|比例|期限|时间|部门|单位|谁")
 
 
-def holds_answer(ask: Ask, text: str, tokens: set[str], support: SupportModel) -> bool:
-    """Whether the sentences of ``text`` that are about the question (covering at least
-    ON_TOPIC_SHARE of what its best sentence covers) hold what the question asks for:
-    a number elsewhere in an article does not answer 罚多少钱 about this sentence's act."""
+def subject_terms(query: Query) -> list[str]:
+    """What the question is about: its topic terms without the words of its ask (罚款,
+    多少, 比例, 部门 …), so that a sentence about another act's fine does not count.
+
+    >>> from rag.search.clause import ClauseRef
+    >>> q = Query("小卖部卖烟罚多少？", "", ClauseRef(None, (), None), ("小卖部", "卖烟", "罚款", "没"), ())
+    >>> subject_terms(q)
+    ['小卖部', '卖烟']
+    """
+    topic = documents_terms(query) or topic_terms(query.terms)
+    return [t for t in topic if not _ASK_WORD.search(t) and len(t) > 1] or topic
+
+
+def holds_answer(ask: Ask, passage: Passage, subject: Sequence[str],
+                 support: SupportModel) -> bool:
+    """Whether a sentence of the passage that is about the question's subject (holding at
+    least SUBJECT_SHARE of the subject terms' IDF weight, counting the document title,
+    heading and lead-in it sits under) holds what the question asks for: a number
+    elsewhere in an article does not answer 罚多少钱 about another act."""
     if ask.need is None:
         return True
-    sentences = split_sentences(text) or [text]
-    coverage = [sum(support.idf(t) for t in tokens if t in s.lower()) for s in sentences]
-    best = max(coverage)
+    if ask.kind == "who" and holds_detail(ask, passage.section or ""):
+        return True
+    terms = sorted(t for t in set(subject) if t in support.df)  # words no passage holds
+    total = sum(support.idf(t) for t in terms)                     # cannot tell passages apart
+    sentences = split_sentences(passage.text) or [passage.text]
     intro = sentences[0] if sentences[0].endswith(("：", ":")) else ""  # items inherit it
-    return any(holds_detail(ask, s) or (i > 0 and holds_detail(ask, intro))
-               for i, (s, c) in enumerate(zip(sentences, coverage, strict=True))
-               if c > 0 and c >= ON_TOPIC_SHARE * best)
+    frame = f"{passage.doc_title}{passage.section or ''}{intro}".lower()
+    for i, sentence in enumerate(sentences):
+        context = frame + sentence.lower()
+        share = sum(support.idf(t) for t in terms if t in context) / total if total else 1.0
+        if share >= SUBJECT_SHARE and (holds_detail(ask, sentence)
+                                       or (i > 0 and holds_detail(ask, intro))):
+            return True
+    return False
 
 
 def _cited(hits: list[Hit], support: SupportModel, terms: Sequence[str]) -> list[Passage]:
