@@ -44,10 +44,10 @@ from rag.types import Answer, Citation, Hit, Passage
 # The refusal score: logistic weights over the Basis fields, fitted on eval/gold.jsonl by
 # five-fold cross-validation (eval.calibrate.fit_refusal); refuse when adequacy, the
 # negated score, is below REFUSAL_THRESHOLD.
-REFUSAL_WEIGHTS = {"support": -5.334, "similarity": -85.62, "unknown_share": 6.159,
-                   "agreement": -3.59}
-REFUSAL_BIAS = 79.736
-REFUSAL_THRESHOLD = -0.75
+REFUSAL_WEIGHTS = {"support": -5.397, "similarity": -84.448, "unknown_share": 6.106,
+                   "agreement": -3.611}
+REFUSAL_BIAS = 78.745
+REFUSAL_THRESHOLD = -0.78
 MAX_CITATIONS = 3
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 _SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
