@@ -121,17 +121,19 @@ def code_version() -> str:
 def thresholds() -> tuple[tuple[str, float], ...]:
     """The constants an answer depends on: refusal threshold and weights, fusion depth."""
     from rag.answer import offline
-    from rag.search import fusion
+    from rag.search import figures, fusion
     from rag.search.backends import local
 
     found = {
         "answer.REFUSAL_THRESHOLD": offline.REFUSAL_THRESHOLD,
-        "answer.SIMILARITY_WEIGHT": offline.SIMILARITY_WEIGHT,
-        "answer.UNKNOWN_WEIGHT": offline.UNKNOWN_WEIGHT,
-        "answer.AGREEMENT_WEIGHT": offline.AGREEMENT_WEIGHT,
+        "answer.REFUSAL_BIAS": offline.REFUSAL_BIAS,
+        **{f"answer.REFUSAL_WEIGHTS.{name}": weight
+           for name, weight in offline.REFUSAL_WEIGHTS.items()},
+        "answer.SUBJECT_SHARE": offline.SUBJECT_SHARE,
         "answer.MAX_CITATIONS": offline.MAX_CITATIONS,
         "search.RRF_K": fusion.RRF_K,
         "search.CANDIDATES": local.CANDIDATES,
+        "search.FIGURE_DEPTH": figures.FIGURE_DEPTH,
     }
     return tuple(sorted((name, float(value)) for name, value in found.items()))
 
