@@ -103,3 +103,25 @@ def test_figure_question_cites_the_paragraph_with_the_figure(pipeline):
     answer = pipeline.ask("2023年全省规上工业增加值增长多少？")
     assert answer.outcome == "answered"
     assert "%" in answer.citations[0].quote or "％" in answer.citations[0].quote
+
+
+def test_the_chat_and_the_json_api_show_the_outcome():
+    from ui.render import answer_markdown, answer_payload
+
+    hits = [_hit("第九条", "经营者违反本条例规定的，依法给予处罚。")]
+    answer = answer_offline(_query("经营者违反本条例要罚款多少钱？"), hits, ON_TOPIC, _support(hits))
+    assert answer_payload(answer)["outcome"] == "detail_absent"
+    assert answer.to_json()["outcome"] == "detail_absent"
+    assert "未写明所问的细节" in answer_markdown(answer)
+
+
+def test_the_frozen_set_is_unchanged():
+    import hashlib
+    import re
+
+    from conftest import ROOT
+
+    digest = hashlib.sha256((ROOT / "eval" / "holdout.jsonl").read_bytes()).hexdigest()
+    recorded = re.search(r"Frozen at\s+sha256 `([0-9a-f]{64})`",
+                         (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert recorded and recorded.group(1) == digest
