@@ -17,7 +17,7 @@ HitSource = Literal["hybrid", "bm25", "dense", "clause", "rerank", "baseline"]
 
 # Document types (文件类型). Kept as plain strings so JSON stays readable.
 DOC_TYPES = (
-    "regulation",  # 条例、办法、细则、规则、规定 with 第X条 articles
+    "regulation",  # article-structured (第一条, 第二条 …): laws, regulations, rules, interpretations
     "notice",  # 公告、通知、通报、函
     "explanation",  # 说明 of a draft
     "report",  # 报告: 审议意见/审议结果的报告, work reports, audit reports
@@ -26,6 +26,17 @@ DOC_TYPES = (
     "list",  # 名单、任免、议程
     "other",
 )
+# Kinds of article-structured texts, as people name them (Document.kind); a document of
+# another type has its type as its kind, and an article-structured text whose kind the
+# title and header do not tell is "other".
+LEGAL_KINDS = {
+    "law": "法律",
+    "administrative_regulation": "行政法规",
+    "local_regulation": "地方性法规",
+    "rules": "规章",
+    "judicial_interpretation": "司法解释",
+    "normative_document": "规范性文件",
+}
 
 
 def citation_label(title: str, article: str | None, section: str | None) -> str:
@@ -68,6 +79,7 @@ class Document:
     term: str | None = None  # the limit as printed: 有效期5年, 试行期两年, 暂行, 试行
     text_kind: str | None = None  # final, draft_explanation, review_report, amending_decision
     subject: str | None = None  # the title a draft explanation, report or decision is about
+    kind: str = "other"  # a LEGAL_KINDS code for a regulation, else the doc_type
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)  # the body, cleaned
 
     @property

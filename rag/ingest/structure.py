@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int
+from rag.types import LEGAL_KINDS
 
 _CN = CHINESE_NUMERAL_CHARS
 ARTICLE_LABEL_RE = re.compile(
@@ -211,14 +212,6 @@ def contents_span(texts: Sequence[str]) -> tuple[int, int] | None:
 
 # ---------------------------------------------------------------- kinds
 
-LEGAL_KINDS = {  # code: the name people use
-    "law": "法律",
-    "administrative_regulation": "行政法规",
-    "local_regulation": "地方性法规",
-    "rules": "规章",
-    "judicial_interpretation": "司法解释",
-    "normative_document": "规范性文件",
-}
 _PROVINCES = ("北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 "
               "福建省 江西省 山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 "
               "甘肃省 青海省 台湾省 内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 "
