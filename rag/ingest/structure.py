@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int
-from rag.types import LEGAL_KINDS
+from rag.types import LEGAL_KINDS, Document, Passage
 
 _CN = CHINESE_NUMERAL_CHARS
 ARTICLE_LABEL_RE = re.compile(
@@ -269,3 +269,51 @@ def kind_name(kind: str) -> str:
     ('司法解释', 'notice')
     """
     return LEGAL_KINDS.get(kind, kind)
+
+
+# ---------------------------------------------------------------- the article check
+
+
+@dataclass(frozen=True)
+class ArticleCheck:
+    """Article passages against 第N条 headings in the source, for one document."""
+
+    doc_id: str
+    title: str
+    kind: str
+    headings: int  # paragraphs of the source that open with a 第N条 label
+    articles: int  # distinct articles among the document's passages
+
+    @property
+    def ok(self) -> bool:
+        return self.headings == self.articles
+
+    def line(self) -> str:
+        """One line for ``ragqa index``.
+
+        >>> ArticleCheck("f#001", "中华人民共和国刑法", "law", 167, 167).line()
+        'articles  167 / 第N条 headings  167  ok        法律  中华人民共和国刑法'
+        """
+        mark = "ok" if self.ok else "MISMATCH"
+        return (f"articles {self.articles:>4} / 第N条 headings {self.headings:>4}  {mark:<8}  "
+                f"{kind_name(self.kind)}  {self.title}")
+
+
+def article_checks(documents: Sequence[Document], passages: Sequence[Passage]
+                   ) -> tuple[ArticleCheck, ...]:
+    """The check for every document that has articles or 第N条 headings, in document order.
+
+    A heading not taken as an article (out of sequence, a numbering slip in the source)
+    shows as a mismatch; so does an article lost in splitting.
+    """
+    labels: dict[str, set[str]] = {}
+    for p in passages:
+        if p.article:
+            labels.setdefault(p.doc_id, set()).add(p.article)
+    checks = []
+    for d in documents:
+        headings = sum(article_label(p.text) is not None for p in d.paragraphs)
+        articles = len(labels.get(d.id, ()))
+        if headings or articles:
+            checks.append(ArticleCheck(d.id, d.title, d.kind, headings, articles))
+    return tuple(checks)
