@@ -765,7 +765,7 @@ def _city_rules(rng: random.Random) -> LawText:
                   "生活垃圾分类管理责任人登记表", "责任区域　　责任人　　联系电话　　登记日期",
                   "附表", "表1　各区生活垃圾分类收集点设置标准",
                   "区域类型　　每百户收集点数　　收集容器容量", "住宅小区　　2　　240升"]
-    w.not_sections.extend(["生活垃圾分类管理责任人登记表", "表1　各区生活垃圾分类收集点设置标准"])
+    w.not_sections.append("表1　各区生活垃圾分类收集点设置标准")  # a caption, not a section
     title = "杭州市生活垃圾分类管理办法"
     history = "（2023年10月8日杭州市人民政府令第340号公布　自2024年1月1日起施行）"
     text = _render(title, history, w, toc=False, after_body=["", *attachment])

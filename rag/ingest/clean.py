@@ -145,7 +145,7 @@ _HEADING_RES = (
     re.compile(r"^#{1,6}\s"),  # markdown heading
     re.compile(r"^[-*]\s"),  # markdown list item
     re.compile(r"^\*\*"),  # bold line
-    re.compile(r"^附件[:：]?"),
+    re.compile(r"^附[件表][:：]?"),  # 附件, 附表
     re.compile(r"^——"),  # dateline / dash list
     re.compile(r"^(?:目[\s　]*录|序[\s　]*言|附[\s　]*则)$"),  # 目录, 序言, 附则 on a line of their own
     re.compile(r"^[0-9０-９]{4}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日$"),  # signature date

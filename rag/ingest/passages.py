@@ -102,6 +102,7 @@ class _Piece:
 
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十百]+[）)]|[0-9０-９]{1,2}[.、．]|[①-⑳])")
 _Path = tuple[tuple[int, str], ...]  # (level, heading) from the top
+_CAPTION = re.compile(r"^[表图]\s*[0-9０-９]+")  # 表1 …, 图2 …: captions, never section names
 
 
 def _push(path: _Path, level: int, heading: str) -> _Path:
@@ -195,9 +196,10 @@ def _attachments(paragraphs: list[Paragraph], params: ChunkingParams):
         while j < len(paragraphs) and not attachment_label(paragraphs[j].text):
             j += 1
         group = paragraphs[i:j]
-        if len(group) > 1 and len(group[1].text) <= MAX_HEADING_CHARS and not re.search(
-                r"[。；;，,]", group[1].text) and not label.endswith(("：", ":")):
-            label = f"{label} {compact(group[1].text)}"
+        title = group[1].text if len(group) > 1 else ""
+        if (title and len(title) <= MAX_HEADING_CHARS and not re.search(r"[。；;，,]", title)
+                and not _CAPTION.match(title) and not label.endswith(("：", ":"))):
+            label = f"{label} {compact(title)}"
         yield from _sized(group, params, _Piece("", group[0].page, section=label))
         i = j
 
