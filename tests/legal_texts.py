@@ -892,7 +892,8 @@ def gold_items(texts: tuple[LawText, ...], seed: int = SEED) -> list[dict]:
             items.append(_item(law, "citizen", fact.question, label, fact.sentence.rstrip("。"),
                                fact.answer, list(fact.key_points)))
     for law in texts:
-        live = [a for a in law.articles if not a.deleted and len(_body(a.text)) >= 20]
+        live = [a for a in law.articles
+                if not a.deleted and len(_body(a.text).split("\n")[0]) >= 20]
         for a in sorted(rng.sample(live, min(3, len(live))), key=lambda a: a.number):
             evidence = _body(a.text).split("\n")[0][:40]
             question = rng.choice(("{t}{a}是怎么规定的？", "{t}{a}讲的是什么", "《{t}》{a}的内容"))
