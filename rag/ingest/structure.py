@@ -237,6 +237,8 @@ def legal_kind(title: str, header: str, issued_by_notice: bool = False) -> str:
     'judicial_interpretation'
     >>> legal_kind("房地产企业信用评价管理办法", "", issued_by_notice=True)
     'normative_document'
+    >>> legal_kind("中华人民共和国学位条例", "（1980年2月12日第五届全国人民代表大会常务委员会第十三次会议通过）")
+    'law'
     >>> legal_kind("某协会章程", "")
     'other'
     """
@@ -248,13 +250,14 @@ def legal_kind(title: str, header: str, issued_by_notice: bool = False) -> str:
         return "judicial_interpretation"
     if issued_by_notice:
         return "normative_document"
-    if re.search(r"国务院令|国务院(常务会议|第\S{1,4}次常务会议)", head) or (
-            t.startswith("中华人民共和国") and re.search(r"(条例|细则)$", t)):
+    if re.search(r"国务院令|国务院(常务会议|第\S{1,4}次常务会议)", head):
+        return "administrative_regulation"
+    if re.search(r"全国人民代表大会", head) or t.startswith("全国人民代表大会"):
+        return "law" if t.startswith(("中华人民共和国", "全国人民代表大会")) else "other"
+    if t.startswith("中华人民共和国") and re.search(r"(条例|细则)$", t):
         return "administrative_regulation"
     if re.search(r"人民政府令|(部|委员会|总局|署|局|行)令第|部务会议|委务会议|局务会议|政府常务会议", head):
         return "rules"
-    if re.search(r"全国人民代表大会", head) or t.startswith("全国人民代表大会"):
-        return "law" if t.startswith(("中华人民共和国", "全国人民代表大会")) else "other"
     if re.search(r"人民代表大会", head) and re.search(r"(通过|批准)", head):
         return "local_regulation"
     if t.startswith("中华人民共和国") and re.search(r"法(典)?$", t):
