@@ -65,7 +65,9 @@ def embedding_text(passage: Passage) -> str:
     >>> embedding_text(p)
     '山西省节约能源条例 第一章 总则 第二条\\n第二条　本条例所称能源'
     """
-    place = " ".join(x for x in (passage.chapter, passage.section, passage.article) if x)
+    # the 款 a piece of a split article names (its section) is for citations only
+    section = passage.section if not passage.article else None
+    place = " ".join(x for x in (passage.chapter, section, passage.article) if x)
     return f"{passage.doc_title} {place}".strip() + "\n" + passage.text
 
 
