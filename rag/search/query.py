@@ -118,7 +118,8 @@ def resolve_with_history(titles: TitleResolver, question: str,
     for earlier in reversed(history):
         previous = titles.resolve(earlier)
         if previous.doc_ids:
-            return ClauseRef(ref.article_no, previous.doc_ids, previous.mention)
+            return ClauseRef(ref.article_no, previous.doc_ids, previous.mention,
+                             article_sub=ref.article_sub)
     return ref
 
 
