@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, machine, write_json
 
-ORDER = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats")
+ORDER = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "legal")
 
 
 def collect(folder: Path = RESULTS) -> dict:

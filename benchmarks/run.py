@@ -22,7 +22,8 @@ import traceback
 from benchmarks import report
 from benchmarks.common import RESULTS, TMP, Result, log, write_json
 
-NAMES = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "check")
+NAMES = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "check",
+         "legal")
 FULL_SCALE = (10_000, 100_000, 1_000_000)
 QUICK_SCALE = (10_000, 100_000)
 
@@ -89,6 +90,10 @@ def run_one(name: str, quick: bool, scales: list[int]) -> dict:
         result = run(cmd, quick)
     elif name == "check":
         from benchmarks.bench_check import run
+
+        result = run(cmd, quick)
+    elif name == "legal":
+        from benchmarks.bench_legal import run
 
         result = run(cmd, quick)
     else:

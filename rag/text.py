@@ -63,7 +63,7 @@ def squeeze_cjk_spaces(text: str) -> str:
     >>> squeeze_cjk_spaces("第一章　总　则"), squeeze_cjk_spaces("第五条　合法性审 查")
     ('第一章　总则', '第五条　合法性审查')
     """
-    label = re.match(rf"^第[{_CN}0-9０-９]+[条章节][\s　]+", text)
+    label = re.match(rf"^第[{_CN}0-9０-９]+(?:条(?:之[{_CN}]+)?|[章节编]|分编)[\s　]+", text)
     head = label.group(0) if label else ""
     return head + _SPACE_IN_CJK.sub("", text[len(head) :])
 

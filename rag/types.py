@@ -17,7 +17,7 @@ HitSource = Literal["hybrid", "bm25", "dense", "clause", "rerank", "baseline"]
 
 # Document types (文件类型). Kept as plain strings so JSON stays readable.
 DOC_TYPES = (
-    "regulation",  # 条例、办法、细则、规则、规定 with 第X条 articles
+    "regulation",  # article-structured (第一条, 第二条 …): laws, regulations, rules, interpretations
     "notice",  # 公告、通知、通报、函
     "explanation",  # 说明 of a draft
     "report",  # 报告: 审议意见/审议结果的报告, work reports, audit reports
@@ -26,6 +26,29 @@ DOC_TYPES = (
     "list",  # 名单、任免、议程
     "other",
 )
+# Kinds of article-structured texts, as people name them (Document.kind); a document of
+# another type has its type as its kind, and an article-structured text whose kind the
+# title and header do not tell is "other".
+LEGAL_KINDS = {
+    "law": "法律",
+    "administrative_regulation": "行政法规",
+    "local_regulation": "地方性法规",
+    "rules": "规章",
+    "judicial_interpretation": "司法解释",
+    "normative_document": "规范性文件",
+}
+# what a type filter (--doc-type, the API's doc_type) accepts: a type, a kind, a kind's name
+DOC_TYPE_FILTERS = (*DOC_TYPES, *LEGAL_KINDS, *LEGAL_KINDS.values())
+
+
+def type_matches(document: Document, value: str) -> bool:
+    """Whether a type filter value selects a document: its type, its kind or the kind's name.
+
+    >>> d = Document("f#000", "中华人民共和国民法典", "regulation", "f.txt", None, None, kind="law")
+    >>> [type_matches(d, v) for v in ("regulation", "law", "法律", "notice", "司法解释")]
+    [True, True, True, False, False]
+    """
+    return value in (document.doc_type, document.kind, LEGAL_KINDS.get(document.kind))
 
 
 def citation_label(title: str, article: str | None, section: str | None) -> str:
@@ -68,6 +91,7 @@ class Document:
     term: str | None = None  # the limit as printed: 有效期5年, 试行期两年, 暂行, 试行
     text_kind: str | None = None  # final, draft_explanation, review_report, amending_decision
     subject: str | None = None  # the title a draft explanation, report or decision is about
+    kind: str = "other"  # a LEGAL_KINDS code for a regulation, else the doc_type
     paragraphs: tuple[Paragraph, ...] = field(default=(), repr=False)  # the body, cleaned
 
     @property
@@ -102,6 +126,16 @@ class Passage:
     def citation_label(self) -> str:
         """《title》第十二条, or 《title》 a section path, for display."""
         return citation_label(self.doc_title, self.article, self.section)
+
+    @property
+    def path(self) -> str:
+        """The full place of the passage: 编 > 分编 > 章 > 节 > 条 (> 款), or its section path.
+
+        >>> Passage("d:1", "d", "民法典", "regulation", "f.txt", None, "第一编 总则 > 第一章 基本规定",
+        ...         "第二款", "第十条", 10, "…").path
+        '第一编 总则 > 第一章 基本规定 > 第十条 > 第二款'
+        """
+        return " > ".join(x for x in (self.chapter, self.article, self.section) if x)
 
 
 PASSAGE_FIELDS = (
@@ -185,6 +219,7 @@ class Citation:
     page: int | None
     quote: str  # verbatim text from the passage that the answer uses
     status: DocStatus | None = None  # the cited document's status on the day asked about
+    chapter: str | None = None  # the passage's path: 第三编 合同 > 第一分编 通则 > 第二章 …
 
     @property
     def label(self) -> str:

@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
     p.add_argument("--faiss", default="auto", help="flat, hnswM, ivfN[,sq8] or auto")
     p.add_argument("--list-documents", action="store_true",
-                   help="print the documents found (type, passages, status, dates, number) "
-                        "and stop")
+                   help="print the documents found (type, kind, passages, status, dates, "
+                        "number) and stop")
     _add_as_of(p)
 
     p = sub.add_parser("search", help="ranked passages for a question")
@@ -152,8 +152,8 @@ def cmd_index(args) -> int:
         for d in ingested.documents:
             pages = f"p.{d.page_start}-{d.page_end}" if d.page_start else "p.?"
             number = f" {d.doc_number}" if d.doc_number else ""
-            print(f"{d.id}\t{d.doc_type}\t{counts.get(d.id, 0)}\t{pages}\t{d.title}{number}"
-                  f"\t{status[d.id].describe()}")
+            print(f"{d.id}\t{d.doc_type}\t{d.kind}\t{counts.get(d.id, 0)}\t{pages}\t"
+                  f"{d.title}{number}\t{status[d.id].describe()}")
         _print_skipped(ingested.corpus.skipped)
         print(f"{len(ingested.documents)} documents, {len(ingested.passages)} passages",
               file=sys.stderr)
@@ -164,6 +164,8 @@ def cmd_index(args) -> int:
                          faiss_kind=args.faiss, force=args.rebuild)
     for name, reason in report.skipped_files:
         print(f"skipped {name}: {reason}", file=sys.stderr)
+    for line in report.article_lines():
+        print(line)
     print(report.summary())
     return 0
 
@@ -197,7 +199,8 @@ def cmd_search(args) -> int:
         p = h.passage
         page = f" p.{p.page}" if p.page else ""
         status = f" 〔{h.status.describe()}〕" if h.status else ""
-        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{page}{status}")
+        path = f" [{p.path}]" if p.chapter or (p.article and p.section) else ""
+        print(f"{h.rank:>2}. [{h.score:.4f} {h.source}] {p.citation_label}{path}{page}{status}")
         print("    " + p.text.replace("\n", "\n    ")[:300])
     return 0
 
@@ -215,7 +218,8 @@ def cmd_ask(args) -> int:
         for c in answer.citations:
             page = f"，第{c.page}页" if c.page else ""
             status = f"〔{c.status.describe()}〕" if c.status else ""
-            print(f"[{c.n}] {c.label}（{c.source_file}{page}）{status}")
+            path = f"{c.chapter}；" if c.chapter else ""
+            print(f"[{c.n}] {c.label}（{path}{c.source_file}{page}）{status}")
     elif answer.related:
         for h in answer.related:
             print(f"  - {h.passage.citation_label}")

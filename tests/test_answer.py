@@ -77,7 +77,8 @@ def test_ask_json_from_the_command_line(built_index):
     citation = record["citations"][0]
     assert set(citation) == {"n", "passage_id", "doc_title", "article", "section",
                              "source_file", "page", "quote", "status", "status_label",
-                             "status_note", "as_of", "superseded_by", "replaces"}
+                             "status_note", "as_of", "superseded_by", "replaces",
+                             "chapter"}
     assert citation["status"] == "in_force"
     assert record["passages"][0]["rank"] == 1
 

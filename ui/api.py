@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import QueryError, RagError
 from rag.search.query import RetrieverName
-from rag.types import DOC_TYPES
+from rag.types import DOC_TYPE_FILTERS, DOC_TYPES
 from ui.errors import redact, user_message
 from ui.options import search_options
 from ui.settings import (
@@ -102,7 +102,8 @@ class AskRequest(BaseModel):
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K, description="passages to retrieve")
     retriever: RetrieverName = DEFAULT_RETRIEVER
     doc_id: str | None = Field(None, description="only this document (its id in the index)")
-    doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}")
+    doc_type: str | None = Field(None, description=f"only this type: {', '.join(DOC_TYPES)}, "
+                                 "or a kind of law: " + ", ".join(DOC_TYPE_FILTERS[len(DOC_TYPES):]))
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY_ITEMS,
                                description="earlier questions, oldest first, for follow-ups")
     as_of: str | None = Field(None, description="the day document statuses are computed "

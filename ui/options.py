@@ -13,7 +13,7 @@ from typing import Any
 
 from rag.errors import QueryError
 from rag.search.query import SearchOptions
-from rag.types import DOC_TYPES
+from rag.types import DOC_TYPE_FILTERS
 from ui.settings import DEFAULT_K, DEFAULT_RETRIEVER, MAX_K, RETRIEVERS
 
 
@@ -36,8 +36,8 @@ def search_options(has_document: Callable[[str], bool], k: Any = None, retriever
         raise QueryError(f"索引中没有文件 {doc_id!r}；文件编号可用 "
                          "`ragqa index --list-documents` 查看，或去掉 doc_id")
     doc_type = doc_type or None
-    if doc_type is not None and doc_type not in DOC_TYPES:
-        raise QueryError(f"文件类型 {doc_type!r} 不存在，应为 {', '.join(DOC_TYPES)} 之一，"
+    if doc_type is not None and doc_type not in DOC_TYPE_FILTERS:  # a type, or a kind (法律)
+        raise QueryError(f"文件类型 {doc_type!r} 不存在，应为 {', '.join(DOC_TYPE_FILTERS)} 之一，"
                          "或去掉 doc_type")
     day = str(as_of).strip() if as_of not in (None, "") else None
     options = SearchOptions(retriever, k_value, doc_id, doc_type, day or None, status or ())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from rag.types import Answer, Citation, Document, Hit, Passage
+from rag.types import LEGAL_KINDS, Answer, Citation, Document, Hit, Passage
 from ui.text import escape_html, escape_md, shorten
 
 DOC_TYPE_NAMES = {
@@ -192,7 +192,8 @@ def message_html(message: str) -> str:
 
 def document_html(doc: Document, n_passages: int, status=None) -> str:
     """The header of the document browser: title, catalogue data and status fields."""
-    rows = [("类型", doc_type_name(doc.doc_type))]
+    kind = LEGAL_KINDS.get(doc.kind)
+    rows = [("类型", f"{doc_type_name(doc.doc_type)}（{kind}）" if kind else doc_type_name(doc.doc_type))]
     if status is not None:
         rows.append(("状态", f"{status_text(status)}，截至 {status.as_of}"))
     for label, value in (("通过或印发", doc.adopted), ("施行", doc.effective),

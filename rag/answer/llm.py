@@ -370,7 +370,7 @@ def answer_with_llm(question: str, hits: Sequence[Hit], config: LLMConfig,
 
 def _citation(n: int, p: Passage) -> Citation:
     return Citation(n, p.id, p.doc_title, p.article, p.section, p.source_file, p.page,
-                    truncate_quote(p.text))
+                    truncate_quote(p.text), chapter=p.chapter)
 
 
 def _log(config: LLMConfig, question: str, given: list[Passage], started: float,

@@ -385,4 +385,5 @@ def _best_sentences(text: str, tokens: set[str], support: SupportModel,
 
 
 def _citation(n: int, p: Passage, quote: str) -> Citation:
-    return Citation(n, p.id, p.doc_title, p.article, p.section, p.source_file, p.page, quote)
+    return Citation(n, p.id, p.doc_title, p.article, p.section, p.source_file, p.page, quote,
+                    chapter=p.chapter)

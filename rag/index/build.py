@@ -17,6 +17,7 @@ from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
 from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
 from rag.ingest.passages import ChunkingParams
+from rag.ingest.structure import ArticleCheck, article_checks
 from rag.types import Passage
 
 
@@ -31,6 +32,18 @@ class BuildReport:
     skipped_files: tuple[tuple[str, str], ...]
     up_to_date: bool = False
     faiss_index: str = "flat"
+    articles: tuple[ArticleCheck, ...] = ()  # article passages against 第N条 headings
+
+    def article_lines(self) -> list[str]:
+        """Per article-structured document, its check; then one line for them all."""
+        if not self.articles:
+            return []
+        bad = sum(not c.ok for c in self.articles)
+        total = sum(c.articles for c in self.articles)
+        return [c.line() for c in self.articles] + [
+            f"article check: {len(self.articles)} documents, {total} article passages, "
+            f"{bad} mismatched" + ("" if not bad else " (see MISMATCH above: a 第N条 heading "
+                                   "out of sequence in the source is not taken as an article)")]
 
     def summary(self) -> str:
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
@@ -52,7 +65,9 @@ def embedding_text(passage: Passage) -> str:
     >>> embedding_text(p)
     '山西省节约能源条例 第一章 总则 第二条\\n第二条　本条例所称能源'
     """
-    place = " ".join(x for x in (passage.chapter, passage.section, passage.article) if x)
+    # the 款 a piece of a split article names (its section) is for citations only
+    section = passage.section if not passage.article else None
+    place = " ".join(x for x in (passage.chapter, section, passage.article) if x)
     return f"{passage.doc_title} {place}".strip() + "\n" + passage.text
 
 
@@ -76,6 +91,7 @@ def build_index(
     t = time.perf_counter()
     ingested: Ingested = ingest(corpus_dir, params)
     seconds["ingest"] = time.perf_counter() - t
+    checks = article_checks(ingested.documents, ingested.passages)
     embedder = embedder or load_embedder()
     skipped = tuple((s.name, s.reason) for s in ingested.corpus.skipped)
     kind = choose_faiss_index(len(ingested.passages), faiss_kind)
@@ -92,7 +108,7 @@ def build_index(
     if not force and _up_to_date(index_dir, fields, passages_sha256):
         return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages), 0,
                            len(ingested.passages), seconds, skipped, up_to_date=True,
-                           faiss_index=kind)
+                           faiss_index=kind, articles=checks)
     texts = [embedding_text(p) for p in ingested.passages]
     t = time.perf_counter()
     cache = EmbeddingCache(Path(cache_dir or index_dir.parent / "cache"), embedder.name, embedder.dim)
@@ -108,7 +124,8 @@ def build_index(
     write_index(index_dir, fields, ingested.passages, ingested.documents, vector_index, lexical)
     seconds["write"] = time.perf_counter() - t
     return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
-                       stats.misses, stats.hits, seconds, skipped, faiss_index=kind)
+                       stats.misses, stats.hits, seconds, skipped, faiss_index=kind,
+                       articles=checks)
 
 
 def _up_to_date(index_dir: Path, fields: dict, passages_sha256: str) -> bool:

@@ -47,8 +47,8 @@ QUOTATIONS_FILE = "quotations.json"
 VECTORS_FILE = "vectors.faiss"
 
 # 2: passage_rows.npy and quotations.json; 3: lexical/ replaces bm25/; 4: documents carry
-# status fields (adopted, effective, ends, term, text_kind, subject)
-FORMAT_VERSION = 4
+# status fields (adopted, effective, ends, term, text_kind, subject); 5: and their kind
+FORMAT_VERSION = 5
 LEXICAL_DIR = "lexical"
 DEFAULT_INDEX_DIR = Path(".ragqa") / "index"  # the one default; RAGQA_INDEX overrides it
 # every file but the two big posting arrays, whose sizes lexical/starts.npy fixes

@@ -132,7 +132,8 @@ def _printed_page(ordinal: int, anchors: list[tuple[int, int]]) -> int | None:
 # ---------------------------------------------------------------- structure markers
 
 _CN = CHINESE_NUMERAL_CHARS
-ARTICLE_RE = re.compile(rf"^第([{_CN}0-9０-９]+)条(?=[\s　【]|$)")
+ARTICLE_RE = re.compile(rf"^第([{_CN}0-9０-９]+)条(?:之[{_CN}]+)?(?=[\s　【（(]|$)")  # 第三条之一
+BOOK_RE = re.compile(rf"^第([{_CN}]+)(?:分)?编(?:[\s　]|$)")  # 编 and 分编 of a code
 CHAPTER_RE = re.compile(rf"^第([{_CN}]+)章(?:[\s　]|$)")
 SECTION_RE = re.compile(rf"^第([{_CN}]+)节(?:[\s　]|$)")
 _HEADING_RES = (
@@ -144,8 +145,9 @@ _HEADING_RES = (
     re.compile(r"^#{1,6}\s"),  # markdown heading
     re.compile(r"^[-*]\s"),  # markdown list item
     re.compile(r"^\*\*"),  # bold line
-    re.compile(r"^附件[:：]?"),
+    re.compile(r"^附[件表][:：]?"),  # 附件, 附表
     re.compile(r"^——"),  # dateline / dash list
+    re.compile(r"^(?:目[\s　]*录|序[\s　]*言|附[\s　]*则)$"),  # 目录, 序言, 附则 on a line of their own
     re.compile(r"^[0-9０-９]{4}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日$"),  # signature date
     re.compile(r"^[（(]此件"),  # status marker (此件公开发布)
 )
@@ -160,9 +162,12 @@ def starts_block(text: str) -> bool:
     [True, True, False]
     >>> starts_block("第十二条规定的")  # a reference inside a sentence, not an article
     False
+    >>> [starts_block(s) for s in ("第三条之一　在", "第一分编　通则", "目　　录", "附则规定")]
+    [True, True, True, False]
     """
     text = text.lstrip("　 ")
-    if ARTICLE_RE.match(text) or CHAPTER_RE.match(text) or SECTION_RE.match(text):
+    if (ARTICLE_RE.match(text) or CHAPTER_RE.match(text) or SECTION_RE.match(text)
+            or BOOK_RE.match(text)):
         return True
     return any(p.match(text) for p in _HEADING_RES)
 

@@ -31,6 +31,7 @@ from rag.ingest.clean import (
     starts_block,
     typical_width,
 )
+from rag.ingest.structure import article_run, legal_kind
 from rag.text import display_text, squeeze_cjk_spaces
 from rag.types import Document, Paragraph
 
@@ -67,7 +68,10 @@ def title_text(lines: list[str]) -> str:
 
 
 def classify(title: str, has_articles: bool) -> str:
-    """The document type from its title (and whether it has numbered articles).
+    """The document type from its title and whether its text is article-structured.
+
+    An article-structured text (a run of 第N条 in sequence) is a ``regulation`` whatever
+    its title ends in (法, 解释, 决定 …); ``Document.kind`` says which kind of law it is.
 
     >>> classify("山西省未成年人保护条例", True), classify("关于《山西省未成年人保护条例(修订草案)》的说明", False)
     ('regulation', 'explanation')
@@ -75,9 +79,11 @@ def classify(title: str, has_articles: bool) -> str:
     'notice'
     >>> classify("山西省“十四五”节能减排实施方案", False), classify("山西省人民代表大会常务委员会任免名单", False)
     ('plan', 'list')
+    >>> classify("中华人民共和国民法典", True), classify("中华人民共和国民法典", False)
+    ('regulation', 'other')
     """
     t = re.sub(r"[(（][^()（）]{1,16}[)）]$", "", title.replace(" ", "").replace("　", ""))
-    if has_articles and _RULES_TITLE.search(t):
+    if has_articles:
         return "regulation"
     rules = [
         ("explanation", r"说明$"),
@@ -118,6 +124,7 @@ class _Span:
         self.doc_number = doc_number
         self.end: int | None = None  # exclusive; None: up to the next span
         self.header = len(title_lines)  # lines above the body: title, and issuer when apart
+        self.issued_by_notice = False  # rules that a notice issues (they follow it)
 
 
 def detect_layout(lines: list[Line]) -> str:
@@ -166,6 +173,7 @@ def _numbered_spans(lines: list[Line]) -> list[_Span]:
                 rules = _issued_rules(texts, k + 1, title_text(block), texts[j:k])
                 if rules is not None:
                     spans.append(_Span(rules[0], rules[1], issuer))
+                    spans[-1].issued_by_notice = True
                     floor = rules[0] + len(rules[1])
                 break
     return spans
@@ -393,7 +401,12 @@ def _document(span: _Span, body: list[Line], whole: list[Line], width: int, stem
         Paragraph(display_text(squeeze_cjk_spaces(p.text.strip())), p.page, p.number)
         for p in join_paragraphs(body, width)
     )
-    has_articles = any(ARTICLE_RE.match(p.text) for p in paragraphs)
+    has_articles = bool(article_run([p.text for p in paragraphs]))
+    doc_type = classify(title, has_articles)
+    # the kind of law, from the title and the note under it (who passed or promulgated it)
+    note = " ".join(p.text for p in paragraphs[:3])
+    kind = (legal_kind(title, note, span.issued_by_notice) if has_articles
+            else "other" if doc_type == "regulation" else doc_type)
     pages = [x.page for x in whole if x.page is not None]
     header = " ".join(x.text for x in whole[:12])
     if span.doc_number:  # a numbered document is dated by its signature
@@ -401,7 +414,8 @@ def _document(span: _Span, body: list[Line], whole: list[Line], width: int, stem
     return Document(
         id=f"{stem}#{ordinal:03d}",
         title=title,
-        doc_type=classify(title, has_articles),
+        doc_type=doc_type,
+        kind=kind,
         source_file=source_file,
         page_start=min(pages) if pages else None,
         page_end=max(pages) if pages else None,

@@ -1,13 +1,17 @@
 """Split documents into cited passages: one per article, or one per heading section.
 
-- Article-structured documents (条例、办法、细则、规则、规定): one passage per article
-  (第X条), carrying its chapter and section (第二章 家庭保护 / 第一节 …), the label as
-  printed and its number. Articles are accepted only in sequence (第一条, 第二条, …),
-  so article numbers quoted inside the text never become articles. An article over
-  the size cap is split at its paragraphs or items, every piece keeping the label.
+- Article-structured documents (a run of 第N条 in sequence, ``rag.ingest.structure``, whatever
+  the title): one passage per article, carrying its path (``chapter``: 第三编 合同 >
+  第一分编 通则 > 第二章 … > 第一节 …), the label as printed (第一百三十三条之一) and its
+  number. The title note (题注) and a 序言 come first as passages of their own; a 目录
+  is dropped; 附件 and 附表 after the last article are passages of no article. An
+  article over the size cap is split at its paragraphs, every piece keeping the label
+  and naming its 款 (``section``: 第二款, 第一款至第二款).
 - Other documents: passages follow the heading hierarchy (一、 （一） 1. 4.1.2 and
-  markdown headings), each carrying its heading path; a section over the cap is split
-  with langchain-text-splitters on Chinese separators, with a small overlap.
+  markdown headings), each carrying its heading path; list items (（五）…；) and
+  sentences that introduce a list (…包括下列条款：) are text, never headings. A section
+  over the cap is split with langchain-text-splitters on Chinese separators, with a
+  small overlap.
 
 Left out: tables (kept as text lines) and cross-references between articles.
 """
@@ -15,10 +19,22 @@ Left out: tables (kept as text lines) and cross-references between articles.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from rag.ingest.clean import ARTICLE_RE, CHAPTER_RE, SECTION_RE
-from rag.numerals import chinese_to_int
+from rag.ingest.structure import (
+    CHAPTER,
+    MAX_HEADING_CHARS,
+    article_label,
+    article_run,
+    attachment_label,
+    clean_heading,
+    compact,
+    contents_span,
+    is_preface_heading,
+    numbered_heading,
+    structure_level,
+)
+from rag.numerals import int_to_chinese
 from rag.types import Document, Paragraph, Passage
 
 
@@ -38,13 +54,16 @@ _LEVEL_PATTERNS = (
 )
 _MARKDOWN = re.compile(r"^(#{1,6})\s*")
 _SUBCAPTION = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)])?\S{2,12}[:：]$")
+_LIST_INTRO = re.compile(r"下列|如下|以下|包括|包含")  # …包括下列条款： introduces a list
+_ITEM_END = ("；", ";", "，", ",")
 
 
 def split_passages(document: Document, params: ChunkingParams = ChunkingParams()) -> list[Passage]:
     """All passages of one document, in reading order, with stable ids."""
     paragraphs = [p for p in document.paragraphs if p.text.strip()]
-    if document.doc_type == "regulation" and _article_starts(paragraphs):
-        pieces = list(_article_pieces(paragraphs, params))
+    starts = article_run([p.text for p in paragraphs])
+    if starts:
+        pieces = list(_article_pieces(paragraphs, starts, params))
     else:
         pieces = list(_section_pieces(paragraphs, params))
     # a file without page numbers (pages from its table of contents) pins a passage to a
@@ -81,73 +100,108 @@ class _Piece:
 
 # ---------------------------------------------------------------- articles
 
-
-def _article_starts(paragraphs: list[Paragraph]) -> list[int]:
-    """Indexes of paragraphs that open articles 第一条, 第二条, … strictly in sequence."""
-    starts, expected = [], 1
-    for i, p in enumerate(paragraphs):
-        m = ARTICLE_RE.match(p.text)
-        if m and chinese_to_int(m.group(1)) == expected:
-            starts.append(i)
-            expected += 1
-    return starts
+_ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十百]+[）)]|[0-9０-９]{1,2}[.、．]|[①-⑳])")
+_Path = tuple[tuple[int, str], ...]  # (level, heading) from the top
+_CAPTION = re.compile(r"^[表图]\s*[0-9０-９]+")  # 表1 …, 图2 …: captions, never section names
 
 
-def _article_pieces(paragraphs: list[Paragraph], params: ChunkingParams):
-    starts = _article_starts(paragraphs)
-    preamble = [p for p in paragraphs[: starts[0]] if not _heading_of_structure(p.text)]
-    if preamble:  # the legislative history (题注) and any preface
-        yield from _sized(preamble, params, _Piece("", preamble[0].page, section="题注"))
-    chapter = section = None
-    for p in paragraphs[: starts[0]]:
-        chapter, section = _structure(p.text, chapter, section)
-    bounds = starts[1:] + [len(paragraphs)]
-    for start, end in zip(starts, bounds, strict=True):
-        body, after = [], (chapter, section)
-        for p in paragraphs[start:end]:
-            if _heading_of_structure(p.text):  # a heading for the next article
-                after = _structure(p.text, *after)
+def _push(path: _Path, level: int, heading: str) -> _Path:
+    """The path after a heading of ``level`` (0, a standalone 附则, closes every level)."""
+    return tuple((lv, h) for lv, h in path if level > 0 and lv < level) + ((level, heading),)
+
+
+def _path_label(path: _Path) -> str | None:
+    return " > ".join(h for _, h in path) or None
+
+
+def _heading_at(texts: list[str], i: int, chaptered: bool) -> tuple[int, str] | None:
+    """(level, heading) when paragraph i is a heading of the hierarchy, else None."""
+    text = texts[i]
+    level = structure_level(text)
+    if level is not None:
+        return level, clean_heading(text)
+    following = texts[i + 1] if i + 1 < len(texts) else None
+    previous = texts[i - 1] if i else ""
+    if (not chaptered and numbered_heading(text, following)
+            and not previous.rstrip().endswith(("：", ":", "；", ";"))):
+        return CHAPTER, compact(text)
+    return None
+
+
+def _article_pieces(paragraphs: list[Paragraph], starts: list[int], params: ChunkingParams):
+    """Title note, preface, articles (under their path) and attachments, in reading order."""
+    texts = [p.text for p in paragraphs]
+    chaptered = any(structure_level(t) is not None for t in texts)
+    contents = contents_span(texts[: starts[0]])
+    skipped = set(range(*contents)) if contents else set()
+    path: _Path = ()
+    note: list[Paragraph] = []  # the legislative history (题注) and any preface text
+    preface: list[Paragraph] = []  # under a 序言 heading
+    in_preface = False
+    for i in range(starts[0]):
+        if i in skipped:
+            continue
+        heading = _heading_at(texts, i, chaptered)
+        if heading:
+            path, in_preface = _push(path, *heading), False
+        elif is_preface_heading(texts[i]):
+            in_preface = True
+        else:
+            (preface if in_preface else note).append(paragraphs[i])
+    if note:
+        yield from _sized(note, params, _Piece("", note[0].page, section="题注"))
+    if preface:
+        yield from _sized(preface, params, _Piece("", preface[0].page, section="序言"))
+    end = next((j for j in range(starts[-1] + 1, len(texts)) if attachment_label(texts[j])),
+               len(texts))
+    for start, stop in zip(starts, starts[1:] + [end], strict=True):
+        body, after = [paragraphs[start]], path
+        for k in range(start + 1, stop):
+            heading = _heading_at(texts, k, chaptered)
+            if heading:  # a heading for the next article
+                after = _push(after, *heading)
             else:
-                body.append(p)
-        m = ARTICLE_RE.match(body[0].text)
-        assert m is not None  # _article_starts chose this paragraph by ARTICLE_RE
-        template = _Piece(
-            "", body[0].page, chapter=_join(chapter, section), article=m.group(0),
-            article_no=chinese_to_int(m.group(1)),
-        )
-        yield from _sized(body, params, template)
-        chapter, section = after
+                body.append(paragraphs[k])
+        label = article_label(body[0].text)
+        assert label is not None  # article_run chose this paragraph by its label
+        template = _Piece("", body[0].page, chapter=_path_label(path), article=label.label,
+                          article_no=label.number)
+        yield from _article_sized(body, params, template)
+        path = after
+    yield from _attachments(paragraphs[end:], params)
 
 
-def _structure(text: str, chapter: str | None, section: str | None):
-    """Chapter (章) and section (节) in force after a paragraph."""
-    if CHAPTER_RE.match(text) and len(text) <= 30:
-        return _clean_heading(text), None
-    if SECTION_RE.match(text) and len(text) <= 30:
-        return chapter, _clean_heading(text)
-    return chapter, section
+def _article_sized(body: list[Paragraph], params: ChunkingParams, template: _Piece):
+    """An article in pieces under the cap; the pieces of a split article name their 款."""
+    clause, numbers = 0, []
+    for i, p in enumerate(body):
+        clause += 1 if i == 0 or not _ITEM.match(p.text) else 0
+        numbers.append(clause)
+    groups = list(_groups(body, params))
+    for group, first, last in groups:
+        section = None
+        if len(groups) > 1:
+            a, b = numbers[first], numbers[last]
+            section = f"第{int_to_chinese(a)}款" + (f"至第{int_to_chinese(b)}款" if b != a else "")
+        yield _piece(group, replace(template, section=section))
 
 
-def _heading_of_structure(text: str) -> bool:
-    return bool(CHAPTER_RE.match(text) or SECTION_RE.match(text)) and len(text) <= 30
-
-
-def _clean_heading(text: str) -> str:
-    """第一章　总　则 → 第一章 总则.
-
-    >>> _clean_heading("第一章　总　则"), _clean_heading("第二章　家庭保护")
-    ('第一章 总则', '第二章 家庭保护')
-    """
-    m = re.match(r"^(第\S+?[章节])[\s　]*(.*)$", text)
-    if not m:
-        return text
-    name = re.sub(r"[\s　]+", "", m.group(2))
-    return f"{m.group(1)} {name}".strip()
-
-
-def _join(*parts: str | None) -> str | None:
-    kept = [p for p in parts if p]
-    return " > ".join(kept) if kept else None
+def _attachments(paragraphs: list[Paragraph], params: ChunkingParams):
+    """附件 and 附表 after the last article: one section each, named by its label and the
+    title line under it; captions and table rows inside are text, never sections."""
+    i = 0
+    while i < len(paragraphs):
+        label = attachment_label(paragraphs[i].text) or "附件"
+        j = i + 1
+        while j < len(paragraphs) and not attachment_label(paragraphs[j].text):
+            j += 1
+        group = paragraphs[i:j]
+        title = group[1].text if len(group) > 1 else ""
+        if (title and len(title) <= MAX_HEADING_CHARS and not re.search(r"[。；;，,]", title)
+                and not _CAPTION.match(title) and not label.endswith(("：", ":"))):
+            label = f"{label} {compact(title)}"
+        yield from _sized(group, params, _Piece("", group[0].page, section=label))
+        i = j
 
 
 # ---------------------------------------------------------------- heading sections
@@ -173,9 +227,29 @@ def heading_level(text: str, in_level_one: bool) -> int | None:
             if level == 3 and "." in found.group(0):
                 return 3 + found.group(0).count(".") - 1
             return level
-    if markdown or _SUBCAPTION.match(plain):
+    if markdown or (_SUBCAPTION.match(plain) and not _LIST_INTRO.search(plain)):
         return 2 if in_level_one else 1
     return None
+
+
+def is_list_item(text: str, list_open: bool) -> bool:
+    """An item of a list (（五）违约责任；), not a heading: one short clause, inside a list
+    that a sentence opened (…包括下列条款：) or an earlier item kept open (…；).
+
+    >>> is_list_item("（五）违约责任；", True), is_list_item("（二）合理确定劳动定额。坚持按劳分配。", True)
+    (True, False)
+    >>> is_list_item("（一）加强组织领导", False)
+    False
+    """
+    body = text.rstrip()
+    return (list_open and bool(_ITEM.match(body)) and len(body) <= 80
+            and "。" not in body[:-1] and not re.search(r"[.!?！？]", body[:-1]))
+
+
+def _opens_list(text: str, was_item: bool) -> bool:
+    """Whether the paragraph after this one may be a list item."""
+    body = text.rstrip()
+    return body.endswith(("：", ":")) or (was_item and body.endswith(_ITEM_END))
 
 
 def _short_heading(text: str) -> bool:
@@ -199,8 +273,14 @@ def _section_pieces(paragraphs: list[Paragraph], params: ChunkingParams):
     path: list[tuple[int, str]] = []  # (level, label) from the top
     pending: list[Paragraph] = []
     pending_path: str | None = None
+    list_open = False
     for p in paragraphs:
         level = heading_level(p.text, any(lv == 1 for lv, _ in path))
+        plain = _MARKDOWN.sub("", p.text).strip("* ")
+        item = is_list_item(plain, list_open)
+        if item:
+            level = None
+        list_open = _opens_list(plain, item)
         if level is not None:
             if pending and len("".join(x.text for x in pending)) >= params.min_chars:
                 yield from _sized(pending, params, _Piece("", pending[0].page, section=pending_path))
@@ -217,20 +297,30 @@ def _section_pieces(paragraphs: list[Paragraph], params: ChunkingParams):
 # ---------------------------------------------------------------- sizing
 
 
-def _sized(paragraphs: list[Paragraph], params: ChunkingParams, template: _Piece):
-    """Group paragraphs into pieces under the cap; split a lone over-long paragraph."""
+def _groups(paragraphs: list[Paragraph], params: ChunkingParams):
+    """Paragraphs grouped under the cap, a lone over-long paragraph split at sentences:
+    (group, index of its first paragraph, index of its last)."""
     group: list[Paragraph] = []
-    for p in paragraphs:
+    first = 0
+    for i, p in enumerate(paragraphs):
         size = sum(len(x.text) + 1 for x in group)
         if group and size + len(p.text) > params.max_chars:
-            yield _piece(group, template)
+            yield group, first, i - 1
             group = []
         if len(p.text) > params.max_chars:
             for text in split_long_text(p.text, params):
-                yield _piece([Paragraph(text, p.page, p.line)], template)
+                yield [Paragraph(text, p.page, p.line)], i, i
             continue
+        if not group:
+            first = i
         group.append(p)
     if group:
+        yield group, first, len(paragraphs) - 1
+
+
+def _sized(paragraphs: list[Paragraph], params: ChunkingParams, template: _Piece):
+    """Group paragraphs into pieces under the cap; split a lone over-long paragraph."""
+    for group, _, _ in _groups(paragraphs, params):
         yield _piece(group, template)
 
 

@@ -1,12 +1,15 @@
 """Clause references in questions: which article, and which document, a question names.
 
-``parse_article_no`` reads 第十二条 / 第12条 / 第１２条. ``TitleResolver`` finds the
-documents a question names: a full title (《山西省节约能源条例》), a short one
-(节约能源条例, 议事规则) or a partial one (非法集资细则), resolving it to the full
-titles it can mean. Several documents come back when a short title is ambiguous.
+``parse_article_no`` reads 第十二条 / 第12条 / 第１２条 (``parse_article_sub`` the 之一 of
+第一百三十三条之一). ``TitleResolver`` finds the documents a question names: a full
+title (《山西省节约能源条例》), a short one (节约能源条例, 议事规则, 劳动合同法, 民法典,
+关于审理劳动争议案件适用法律问题的解释（一）) or a partial one (非法集资细则), resolving it
+to the full titles it can mean. Short titles drop the issuer's place (中华人民共和国, any
+province or region) and, for a title "X关于Y", what precedes 关于 (最高人民法院关于…).
+Several documents come back when a short title is ambiguous.
 
 Left out: references to paragraphs and items inside an article (第二款, 第（三）项),
-and ranges (第十条至第十五条).
+ranges (第十条至第十五条), and nicknames that are no part of a title (劳动争议解释一).
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.ingest.structure import PROVINCES
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int
 from rag.text import search_text
 from rag.types import Document
 
-_ARTICLE_REF = re.compile(rf"第\s*([{CHINESE_NUMERAL_CHARS}0-9]+)\s*条")
+_ARTICLE_REF = re.compile(rf"第\s*([{CHINESE_NUMERAL_CHARS}0-9]+)\s*条(?:之([一二三四五六七八九十]+))?")
 _RULES_MENTION = re.compile(r"([\u4e00-\u9fff“”、\"]{2,40}?(?:条例|办法|细则|规则|规定))")
-_PREFIXES = ("山西省", "省")
+_NATION = "中华人民共和国"
+_PREFIXES = (*PROVINCES, "省")
+_ISSUERS = re.compile(r"^(?:最高人民法院|最高人民检察院)(?:、(?:最高人民法院|最高人民检察院))?")
+MIN_ALIAS = 2  # 刑法
 MAX_NAMED = 10  # a mention fitting more titles than this is too generic to name one
 FUZZY_CANDIDATES = 500  # titles sharing most bigrams with a mention, compared in full
 
@@ -35,6 +42,22 @@ class ClauseRef:
     doc_ids: tuple[str, ...]  # the documents it names, best first (may be several)
     mention: str | None  # the words that named them
     related_ids: tuple[str, ...] = ()  # documents that issue, explain or quote them
+    article_sub: int = 0  # 1 for 第X条之一, 0 for 第X条
+
+
+def _aliases(core: str) -> set[str]:
+    """The short titles a document goes by: its core, and for "X关于Y" Y and 关于Y.
+
+    >>> sorted(_aliases("最高人民法院关于审理劳动争议案件适用法律问题的解释(一)"))
+    ['关于审理劳动争议案件适用法律问题的解释(一)', '审理劳动争议案件适用法律问题的解释(一)']
+    >>> sorted(_aliases("人民代表大会常务委员会关于加强预算审查监督的决定"))[:2]
+    ['人民代表大会常务委员会关于加强预算审查监督的决定', '关于加强预算审查监督的决定']
+    """
+    aliases = {core} if not _ISSUERS.match(core) else set()
+    head, found, rest = core.partition("关于")
+    if found and len(rest) >= MIN_ALIAS + 2:
+        aliases |= {rest, "关于" + rest}
+    return {a for a in aliases if len(a) >= MIN_ALIAS}
 
 
 def parse_article_no(question: str) -> int | None:
@@ -49,6 +72,16 @@ def parse_article_no(question: str) -> int | None:
     return chinese_to_int(m.group(1)) if m else None
 
 
+def parse_article_sub(question: str) -> int:
+    """The 之N of an inserted article a question names (第一百三十三条之一 → 1), else 0.
+
+    >>> parse_article_sub("刑法第一百三十三条之一"), parse_article_sub("刑法第一百三十三条")
+    (1, 0)
+    """
+    m = _ARTICLE_REF.search(search_text(question))
+    return chinese_to_int(m.group(2)) if m and m.group(2) else 0
+
+
 _ABBREVIATIONS = (("人大常委会", "人民代表大会常务委员会"), ("常委会", "常务委员会"),
                   ("人大", "人民代表大会"))
 
@@ -58,14 +91,16 @@ def _core(title: str) -> str:
 
     >>> _core("山西省节约能源条例"), _core("住宅物业服务质量星级评价管理办法(试行)")
     ('节约能源条例', '住宅物业服务质量星级评价管理办法')
-    >>> _core("省人大常委会议事规则")
-    '人民代表大会常务委员会议事规则'
+    >>> _core("省人大常委会议事规则"), _core("中华人民共和国刑法"), _core("浙江省物业管理条例")
+    ('人民代表大会常务委员会议事规则', '刑法', '物业管理条例')
     """
     text = search_text(title)
     for short, full in _ABBREVIATIONS:
         if full not in text:
             text = text.replace(short, full)
     text = re.sub(r"[(（]试行[)）]$", "", text)
+    if text.startswith(_NATION) and len(text) >= len(_NATION) + MIN_ALIAS:
+        return text[len(_NATION) :]
     for prefix in _PREFIXES:
         if text.startswith(prefix) and len(text) > len(prefix) + 3:
             return text[len(prefix) :].strip("“”\"")
@@ -122,21 +157,34 @@ class TitleResolver:
             if len(d.title) >= 6:
                 self._by_title.setdefault(search_text(d.title), []).append(row)
         self._title_lengths = sorted({len(t) for t in self._by_title}, reverse=True)
+        # short titles of the article-structured documents (劳动合同法, 民法典, 刑法)
+        self._by_alias: dict[str, list[int]] = {}
+        for row, core in enumerate(self._core):
+            if self._is_regulation[row]:
+                for alias in _aliases(core):
+                    self._by_alias.setdefault(alias, []).append(row)
+        self._alias_lengths = sorted({len(a) for a in self._by_alias}, reverse=True)
 
     def resolve(self, question: str) -> ClauseRef:
         article_no = parse_article_no(question)
+        sub = parse_article_sub(question)
         text = search_text(question)
         quoted = re.findall(r"《([^》]+)》", text)
         for mention in quoted + self._mentions(text):
             rows = self._match(mention)
             if rows:
-                return self._ref(article_no, rows, mention)
+                return self._ref(article_no, rows, mention, sub)
+        for length in self._alias_lengths:  # the longest short title written out wins
+            found = sorted({row for i in range(len(text) - length + 1)
+                            for row in self._by_alias.get(text[i : i + length], ())})
+            if found and len(found) <= MAX_NAMED:
+                return self._ref(article_no, found, self._core[found[0]], sub)
         for length in self._title_lengths:  # the longest title written out wins
             found = sorted({row for i in range(len(text) - length + 1)
                             for row in self._by_title.get(text[i : i + length], ())})
             if found:
-                return self._ref(article_no, found, self.documents[found[0]].title)
-        return ClauseRef(article_no, (), None)
+                return self._ref(article_no, found, self.documents[found[0]].title, sub)
+        return ClauseRef(article_no, (), None, article_sub=sub)
 
     def regulations_named(self, mention: str) -> tuple[str, ...]:
         """Ids of the regulations a title names: the same title once the province prefix
@@ -149,9 +197,10 @@ class TitleResolver:
         named = [r for r in contained if self._core[r] == core] or contained
         return tuple(self.documents[r].id for r in named) if len(named) <= MAX_NAMED else ()
 
-    def _ref(self, article_no: int | None, rows: list[int], mention: str) -> ClauseRef:
+    def _ref(self, article_no: int | None, rows: list[int], mention: str,
+             sub: int = 0) -> ClauseRef:
         return ClauseRef(article_no, tuple(self.documents[r].id for r in rows), mention,
-                         self._related(rows))
+                         self._related(rows), sub)
 
     def _mentions(self, text: str) -> list[str]:
         mentions = []

@@ -25,7 +25,7 @@ from rag.errors import QueryError
 from rag.search.clause import ClauseRef, TitleResolver
 from rag.search.glossary import expand
 from rag.text import tokenize
-from rag.types import DOC_TYPES
+from rag.types import DOC_TYPE_FILTERS
 
 RetrieverName = Literal["hybrid", "bm25", "dense"]
 RETRIEVERS: tuple[RetrieverName, ...] = get_args(RetrieverName)
@@ -90,9 +90,9 @@ class SearchOptions:
                              f"use one of {', '.join(RETRIEVERS)}")
         if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= MAX_K:
             raise QueryError(f"k={self.k!r} is out of range; use a whole number from 1 to {MAX_K}")
-        if self.doc_type is not None and self.doc_type not in DOC_TYPES:
+        if self.doc_type is not None and self.doc_type not in DOC_TYPE_FILTERS:
             raise QueryError(f"unknown document type {self.doc_type!r}; "
-                             f"use one of {', '.join(DOC_TYPES)}")
+                             f"use one of {', '.join(DOC_TYPE_FILTERS)}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +118,8 @@ def resolve_with_history(titles: TitleResolver, question: str,
     for earlier in reversed(history):
         previous = titles.resolve(earlier)
         if previous.doc_ids:
-            return ClauseRef(ref.article_no, previous.doc_ids, previous.mention)
+            return ClauseRef(ref.article_no, previous.doc_ids, previous.mention,
+                             article_sub=ref.article_sub)
     return ref
 
 

@@ -13,19 +13,31 @@ Left out: query rewriting beyond the glossary, learned fusion weights.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from rag.embed import Embedder
 from rag.index.folder import LoadedIndex
+from rag.numerals import chinese_to_int
 from rag.search.backends import Scope, SearchBackend
 from rag.search.clause import ClauseRef, TitleResolver
 from rag.search.query import Query, SearchOptions, parse_query
 from rag.search.status import allowed_documents, parse_as_of, statuses
-from rag.types import DocStatus, Hit
+from rag.types import DocStatus, Hit, type_matches
 
 AGREEMENT_DEPTH = 5  # how deep the dense and lexical lists are compared for agreement
+
+
+def _sub_of(label: str | None) -> int:
+    """1 for 第一百三十三条之一, 0 for 第一百三十三条.
+
+    >>> _sub_of("第一百三十三条之一"), _sub_of("第十条"), _sub_of(None)
+    (1, 0, 0)
+    """
+    m = re.search(r"条之([一二三四五六七八九十]+)$", label or "")
+    return chinese_to_int(m.group(1)) if m else 0
 
 
 class Retriever:
@@ -41,7 +53,7 @@ class Retriever:
         self.titles = TitleResolver(index.documents, index.quoting)
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
-        self._type_of_doc = {d.id: d.doc_type for d in index.documents}
+        self._documents_by_id = {d.id: d for d in index.documents}
         # (day, status by doc id, what the default filter keeps: None when it keeps all)
         self._statuses: tuple[str, dict[str, DocStatus], set[str] | None] | None = None
 
@@ -100,7 +112,8 @@ class Retriever:
         if options.doc_id:
             allowed = {options.doc_id}
         if options.doc_type:
-            typed = {d for d, t in self._type_of_doc.items() if t == options.doc_type}
+            typed = {i for i, d in self._documents_by_id.items()
+                     if type_matches(d, options.doc_type)}  # a type, or a kind (法律)
             allowed = typed if allowed is None else allowed & typed
         kept = set(allowed_documents(status, options.statuses)) if options.statuses \
             else default_kept  # by default: the version in force
@@ -135,6 +148,9 @@ class Retriever:
             groups = [rows[docs == doc] for doc in np.unique(docs)]
         mask = scope.mask
         kept = [g.tolist() for g in groups if len(g) and (mask is None or mask[g[0]])]
+        # 第X条 and 第X条之一 share a number: keep the one the question names
+        kept = [same for g in kept
+                if (same := [r for r in g if _sub_of(self.passages[r].article) == ref.article_sub])]
         if len(kept) > 1 and query.vector is not None:
             vector = query.vector
 
