@@ -14,6 +14,7 @@ benchmark that fails is recorded as failed and the others go on.
 from __future__ import annotations
 
 import argparse
+import importlib
 import shlex
 import sys
 import time
@@ -22,8 +23,20 @@ import traceback
 from benchmarks import report
 from benchmarks.common import RESULTS, TMP, Result, log, write_json
 
-NAMES = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "check",
-         "legal")
+# benchmark name -> (module, function); each function takes (command, quick) and gives a
+# Result, except "scale", which also takes the corpus sizes
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "build": ("benchmarks.bench_build", "run"),
+    "latency": ("benchmarks.bench_query", "run_latency"),
+    "throughput": ("benchmarks.bench_query", "run_throughput"),
+    "memory": ("benchmarks.bench_memory", "run"),
+    "startup": ("benchmarks.bench_startup", "run"),
+    "scale": ("benchmarks.bench_scale", "run"),
+    "evalstats": ("benchmarks.bench_evalstats", "run"),
+    "check": ("benchmarks.bench_check", "run"),
+    "legal": ("benchmarks.bench_legal", "run"),
+}
+NAMES = tuple(BENCHMARKS)
 FULL_SCALE = (10_000, 100_000, 1_000_000)
 QUICK_SCALE = (10_000, 100_000)
 
@@ -63,47 +76,15 @@ def command(names: list[str], quick: bool, scale: list[int] | None = None) -> st
 
 
 def run_one(name: str, quick: bool, scales: list[int]) -> dict:
-    cmd = command([name], quick)
-    if name == "build":
-        from benchmarks.bench_build import run
-
-        result = run(cmd, quick)
-    elif name == "latency":
-        from benchmarks.bench_query import run_latency
-
-        result = run_latency(cmd, quick)
-    elif name == "throughput":
-        from benchmarks.bench_query import run_throughput
-
-        result = run_throughput(cmd, quick)
-    elif name == "memory":
-        from benchmarks.bench_memory import run
-
-        result = run(cmd, quick)
-    elif name == "startup":
-        from benchmarks.bench_startup import run
-
-        result = run(cmd, quick)
-    elif name == "evalstats":
-        from benchmarks.bench_evalstats import run
-
-        result = run(cmd, quick)
-    elif name == "check":
-        from benchmarks.bench_check import run
-
-        result = run(cmd, quick)
-    elif name == "legal":
-        from benchmarks.bench_legal import run
-
-        result = run(cmd, quick)
-    else:
-        from benchmarks.bench_scale import run
+    module, function = BENCHMARKS[name]
+    run = getattr(importlib.import_module(module), function)
+    if name == "scale":
 
         def command_for(n):
             return command(["scale"], False, [n] if n else scales)
 
-        result = run(command_for, scales, quick)
-    return result.to_json()
+        return run(command_for, scales, quick).to_json()
+    return run(command([name], quick), quick).to_json()
 
 
 def main(argv: list[str] | None = None) -> int:
