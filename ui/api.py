@@ -33,7 +33,7 @@ import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -56,6 +56,9 @@ from ui.settings import (
     TITLE,
 )
 
+if TYPE_CHECKING:
+    from rag.pipeline import QA
+
 logger = logging.getLogger("ui")
 
 PLACEHOLDER_ROUTE = "startup-page"
@@ -70,7 +73,7 @@ class ServeState:
     """
 
     def __init__(self) -> None:
-        self.pipeline: Any | None = None  # a loaded (Live)Pipeline once /api/ask can answer
+        self.pipeline: QA | None = None  # a loaded (Live)Pipeline once /api/ask can answer
         self.ui = False  # the Gradio page is mounted at "/" and its queue runs
 
     @property
@@ -173,7 +176,7 @@ def authorized(header: str | None, pairs: Sequence[tuple[str, str]]) -> bool:
     return found
 
 
-def ask_options(body: AskRequest, pipeline: Any) -> dict[str, Any]:
+def ask_options(body: AskRequest, pipeline: QA) -> dict[str, Any]:
     """Keyword arguments for ``pipeline.ask``; raises QueryError for a bad option."""
 
     def has_document(doc_id: str) -> bool:

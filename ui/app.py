@@ -31,6 +31,8 @@ from ui.settings import (
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from rag.pipeline import QA
+
 logger = logging.getLogger("ui")
 
 INTRO = f"""# {TITLE}
@@ -86,7 +88,7 @@ CSS = """
 """
 
 
-def build_app(pipeline: Any) -> gr.Blocks:
+def build_app(pipeline: QA) -> gr.Blocks:
     """The page for ``pipeline`` (a loaded ``rag.pipeline.Pipeline``), with its queue set."""
     handlers = Handlers(pipeline)
     catalogue = handlers.catalogue
@@ -269,7 +271,7 @@ def _page_options(auth: Sequence[tuple[str, str]] | None) -> dict[str, Any]:
 
 
 def launch(
-    pipeline: Any,
+    pipeline: QA,
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: Sequence[tuple[str, str]] | None = None,

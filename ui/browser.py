@@ -7,11 +7,14 @@ Only documents the pipeline knows are served: every lookup goes through the ids 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rag.errors import RagError
 from rag.types import Document, Passage
 from ui.render import doc_type_name, shorten_label
+
+if TYPE_CHECKING:
+    from rag.pipeline import QA
 
 
 class UnknownItemError(LookupError):
@@ -31,7 +34,7 @@ class Located:
 class Catalogue:
     """Read-only view of the pipeline's documents for the UI (thread-safe for reads)."""
 
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(self, pipeline: QA) -> None:
         self._pipeline = pipeline
         self.documents: dict[str, Document] = {d.id: d for d in pipeline.documents}
         self._passages: dict[str, tuple[Passage, ...]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -21,6 +21,9 @@ from ui.browser import Catalogue, Located, UnknownItemError
 from ui.errors import user_message
 from ui.options import search_options
 from ui.settings import DEFAULT_K, DEFAULT_RETRIEVER, HISTORY_LIMIT
+
+if TYPE_CHECKING:
+    from rag.pipeline import QA
 
 STREAM_STEPS = 24  # how many growing prefixes of the answer the chat shows
 STREAM_DELAY_S = 0.02
@@ -33,7 +36,7 @@ SEARCHING = "正在检索相关条文…"
 class Handlers:
     """The handlers of one app, bound to one pipeline."""
 
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(self, pipeline: QA) -> None:
         self.pipeline = pipeline
         self.catalogue = Catalogue(pipeline)
 

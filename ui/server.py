@@ -136,6 +136,7 @@ class _Serving:
             from ui.app import build_app  # imports gradio: seconds of CPU
 
             demo = build_app(pipeline)
+            assert self._loop is not None  # set before the loading thread starts
             future = asyncio.run_coroutine_threadsafe(self._mount(demo), self._loop)
             future.result(timeout=MOUNT_TIMEOUT_S)
         except BaseException as exc:  # noqa: BLE001 - reported, then the server stops
@@ -161,7 +162,7 @@ class _Serving:
         await self._ui_context.enter_async_context(gradio_app.router.lifespan_context(gradio_app))
         demo.run_startup_events()
         await demo.run_extra_startup_events()
-        gradio_app.startup_events_triggered = True
+        gradio_app.startup_events_triggered = True  # type: ignore[attr-defined]  # gradio's App
         self.state.ui = True
 
     def _stop_ui(self) -> None:
