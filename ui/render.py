@@ -44,9 +44,7 @@ def where_label(article: str | None, section: str | None) -> str:
 
 def citation_label(citation: Citation) -> str:
     """``[1] 《title》第十二条`` (plain text)."""
-    return (
-        f"[{citation.n}] 《{citation.doc_title}》{where_label(citation.article, citation.section)}"
-    )
+    return f"[{citation.n}] {citation.label}"
 
 
 def source_line(page: int | None, source_file: str) -> str:
