@@ -37,3 +37,7 @@ class CheckInputError(RagError):
 
 class LLMError(RagError):
     """The language-model endpoint failed, timed out or answered garbage."""
+
+
+class DocumentReadError(CorpusError):
+    """One file cannot be read: unsupported, lying about its type, encrypted, damaged, empty."""

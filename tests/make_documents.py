@@ -52,7 +52,7 @@ TEXT_TOP = 78.0  # baseline of the first body line, from the top
 FONT_SIZE = 8.0
 LEADING = 9.6
 LINES_PER_PAGE = 74
-FLOW_WIDTH = 46  # characters a line holds when text is flowed (002, 004)
+FLOW_WIDTH = 46 * FONT_SIZE  # points a line holds when text is flowed (002, 004)
 
 HEADERS = {
     "000": "山西省人民代表大会常务委员会公报　２０２３年第５号",
@@ -83,12 +83,36 @@ def footer(prefix: str, label: int) -> str:
     return f"—{_fullwidth(label)}—" if prefix in ("000", "001", "002") else f"- {label} -"
 
 
+def wrap(text: str, width: float, measure) -> list[str]:
+    """Pieces of a line that fit ``width`` as ``measure`` measures them (greedy, by character).
+
+    >>> wrap("一二三四五", 2, len)
+    ['一二', '三四', '五']
+    """
+    pieces, current = [], ""
+    for ch in text:
+        if current and measure(current + ch) > width:
+            pieces.append(current)
+            current = ""
+        current += ch
+    return pieces + ([current] if current else [])
+
+
+def _measure():
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", unit="pt")
+    pdf.add_font("serif", fname=FONT, collection_font_number=FONT_INDEX)
+    pdf.set_font("serif", size=FONT_SIZE)
+    return pdf.get_string_width
+
+
 def lay_out(text: str) -> tuple[list[list[DrawnLine]], list[int]]:
     """Lines of a corpus file placed on pages; and each page's printed number.
 
     Where the file marks printed pages (one page per group of lines the cleaner puts on
     one page, numbered as printed), a PDF page holds one printed page. Elsewhere lines
-    are wrapped at ``FLOW_WIDTH`` characters and pages filled in order, numbered 1, 2, ….
+    are wrapped at ``FLOW_WIDTH`` points and pages filled in order, numbered 1, 2, ….
     """
     from rag.clean import strip_page_furniture
 
@@ -104,8 +128,9 @@ def lay_out(text: str) -> tuple[list[list[DrawnLine]], list[int]]:
         assert max(len(p) for p in pages) <= LINES_PER_PAGE
         return pages, labels
     current: list[DrawnLine] = []
+    measure = _measure()
     for line in lines:
-        chunks = [line.text[i:i + FLOW_WIDTH] for i in range(0, len(line.text), FLOW_WIDTH)]
+        chunks = wrap(line.text, FLOW_WIDTH, measure)
         for chunk in chunks:
             if len(current) == LINES_PER_PAGE:
                 pages.append(current)
