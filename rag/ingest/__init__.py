@@ -37,7 +37,10 @@ def ingest(folder: str | Path, params: ChunkingParams = ChunkingParams()) -> Ing
     documents: list[Document] = []
     passages: list[Passage] = []
     for corpus_file in corpus.files:
-        found = split_documents(strip_page_furniture(corpus_file.text), corpus_file.name)
+        lines = corpus_file.lines
+        if lines is None:
+            lines = strip_page_furniture(corpus_file.text)
+        found = split_documents(list(lines), corpus_file.name)
         for document in with_status(found):  # status fields read from the texts
             documents.append(document)
             passages.extend(split_passages(document, params))

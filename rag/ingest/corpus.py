@@ -1,35 +1,46 @@
-"""Read a corpus folder: text files in any common Chinese encoding, and their manifest.
+"""Read a corpus folder: every supported file in it, and their manifest.
 
-Every ``*.txt`` file in the folder is read (sorted by name). UTF-8 (with or without a
-BOM), UTF-16 with a BOM and GB18030 are decoded; an empty, binary, duplicate or huge
-file is skipped with a message naming it, and the other files go on as usual.
-``MANIFEST.tsv`` (optional) names each file's publication and date.
+Every file whose extension a reader takes (``rag.ingest.readers``: .txt, .pdf, .docx,
+.html, images) is read, sorted by name. Text files are decoded (UTF-8 with or without
+a BOM, UTF-16 with a BOM, GB18030) and cleaned by the .txt path; other files are read
+into pages and their page furniture dropped (``readers.pages``). An empty, binary,
+damaged, encrypted, duplicate, huge or mislabelled file is skipped with a message
+naming it and the fix, and the other files go on as usual. Two files whose names
+differ only in the extension would give documents the same ids: the second is
+skipped. ``MANIFEST.tsv`` (optional) names each file's publication and date.
 
-Left out: PDF extraction (the corpus is already text), subfolders, and encodings
-other than those above.
+Left out: subfolders, and encodings other than those above.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.errors import CorpusError
+from rag.errors import CorpusError, DocumentReadError
+from rag.ingest.clean import Line
+from rag.ingest.readers import EXTENSIONS, MAX_FILE_BYTES, Progress, format_of, read_bytes
+from rag.ingest.readers.base import Extracted
+from rag.ingest.readers.pages import to_lines
+from rag.ingest.readers.txt import decode
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+__all__ = ["MAX_FILE_BYTES", "Corpus", "CorpusFile", "SkippedFile", "decode", "read_corpus",
+           "read_document"]
 
 
 @dataclass(frozen=True)
 class CorpusFile:
     name: str  # bare file name: the passage's source_file
-    text: str
+    text: str  # a text file's text; for other formats, the lines read, one a line
     sha256: str  # of the raw bytes
-    encoding: str
+    encoding: str  # of a text file; for other formats, the format ("pdf", "docx", …)
     publication: str | None = None
     issue: str | None = None
     date: str | None = None
+    lines: tuple[Line, ...] | None = None  # read from pages (None: clean ``text`` as .txt)
+    read_note: str = ""  # how the pages were read: text layer, OCR (and why), none
 
 
 @dataclass(frozen=True)
@@ -52,46 +63,38 @@ class Corpus:
         return digest.hexdigest()
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode corpus bytes; returns (text, encoding). Raises ValueError for binary data.
-
-    >>> decode("条例".encode("utf-8-sig")), decode("条例".encode("gb18030"))
-    (('条例', 'utf-8-sig'), ('条例', 'gb18030'))
-    >>> decode("条例".encode("utf-16"))
-    ('条例', 'utf-16')
-    >>> decode(bytes(range(256)))
-    Traceback (most recent call last):
-    ...
-    ValueError: binary data (NUL bytes), not text
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    if b"\x00" in data:
-        raise ValueError("binary data (NUL bytes), not text")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
-            encoding = "utf-8"
-        return text, encoding
-    raise ValueError("not UTF-8, UTF-16 or GB18030 text")
+def read_document(name: str, data: bytes, use_ocr: bool = True,
+                  progress: Progress | None = None) -> CorpusFile:
+    """One file's bytes as a CorpusFile; DocumentReadError says what is wrong and the fix."""
+    extracted: Extracted = read_bytes(name, data, use_ocr=use_ocr, progress=progress)
+    digest = hashlib.sha256(data).hexdigest()
+    if extracted.text is not None:
+        return CorpusFile(name, extracted.text, digest, extracted.encoding or "utf-8",
+                          read_note=extracted.summary())
+    lines = tuple(to_lines(extracted))
+    if not lines:
+        why = "; ".join(sorted({p.reason for p in extracted.pages if p.reason})) or "no text"
+        raise DocumentReadError(f"{name}: no text found ({why}); add a file with text, or a "
+                                "legible scan")
+    return CorpusFile(name, "\n".join(x.text for x in lines), digest, extracted.format,
+                      lines=lines, read_note=extracted.summary())
 
 
-def read_corpus(folder: str | Path) -> Corpus:
-    """Read every ``*.txt`` file of a corpus folder, skipping bad files with a reason."""
+def read_corpus(folder: str | Path, use_ocr: bool = True,
+                progress: Progress | None = None) -> Corpus:
+    """Read every supported file of a corpus folder, skipping bad files with a reason."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(
             f"corpus folder not found: {str(folder)!r}. Pass --corpus DIR (or set "
-            "RAGQA_CORPUS) to a folder of .txt gazette files."
+            f"RAGQA_CORPUS) to a folder of gazette files ({', '.join(EXTENSIONS)})."
         )
     manifest = _read_manifest(folder / "MANIFEST.tsv")
     files: list[CorpusFile] = []
     skipped: list[SkippedFile] = []
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.txt")):
+    stems: dict[str, str] = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and format_of(p.name)):
         size = path.stat().st_size
         if size == 0:
             skipped.append(SkippedFile(path.name, "empty file; remove it or add its text"))
@@ -102,28 +105,28 @@ def read_corpus(folder: str | Path) -> Corpus:
                 f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit; split the file",
             ))
             continue
+        if path.stem in stems:
+            skipped.append(SkippedFile(path.name, f"same name as {stems[path.stem]} but for "
+                                                  "the extension; rename or remove one"))
+            continue
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:
             skipped.append(SkippedFile(path.name, f"same content as {seen[digest]}; remove one"))
             continue
         try:
-            text, encoding = decode(data)
-        except ValueError as exc:
-            skipped.append(SkippedFile(path.name, f"{exc}; save it as UTF-8 text"))
-            continue
-        if not text.strip():
-            skipped.append(SkippedFile(path.name, "only white space; remove it or add its text"))
+            read = read_document(path.name, data, use_ocr=use_ocr, progress=progress)
+        except DocumentReadError as exc:
+            skipped.append(SkippedFile(path.name, str(exc).removeprefix(f"{path.name}: ")))
             continue
         seen[digest] = path.name
+        stems[path.stem] = path.name
         meta = manifest.get(path.name, {})
-        files.append(CorpusFile(
-            path.name, text.replace("\r\n", "\n").replace("\r", "\n"), digest, encoding,
-            meta.get("publication"), meta.get("issue"), meta.get("date"),
-        ))
+        files.append(replace(read, publication=meta.get("publication"),
+                             issue=meta.get("issue"), date=meta.get("date")))
     if not files:
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in skipped) or "no *.txt files"
-        raise CorpusError(f"no readable text files in {str(folder)!r} ({reasons})")
+        reasons = "; ".join(f"{s.name}: {s.reason}" for s in skipped) or "no readable files"
+        raise CorpusError(f"no readable files in {str(folder)!r} ({reasons})")
     return Corpus(tuple(files), tuple(skipped))
 
 

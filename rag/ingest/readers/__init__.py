@@ -93,13 +93,10 @@ def check_format(name: str, data: bytes) -> str:
             f"{', '.join(EXTENSIONS)} (save a .doc as .docx, a spreadsheet as PDF)"
         )
     actual = sniff(data)
-    if claimed in ("txt", "html"):
-        ok = actual in (None, "html")
-    else:
-        ok = actual == claimed
-    if not ok:
+    text_like = claimed in ("txt", "html")
+    if (actual not in (None, "html")) if text_like else actual != claimed:
         what = _NAMES.get(actual or "txt", actual)
-        proper = next((FORMATS[actual][0] for f in FORMATS if f == actual), None)
+        proper = FORMATS[actual][0] if actual in FORMATS else None
         fix = f"rename it to {Path(name).stem}{proper}" if proper else "convert it to PDF"
         raise DocumentReadError(
             f"{name}: the name says {claimed.upper()} but the content is {what}; {fix} "

@@ -78,14 +78,21 @@ class Extracted:
         return f"{self.name}: {self.format}, {len(self.pages)} pages{detail}"
 
 
+# CJK radicals supplement forms that PDF fonts map simplified characters to; NFKC
+# leaves them alone (it folds only the Kangxi radicals block)
+_RADICALS = str.maketrans("⻄⻅⻆⻉⻋⻓⻔⻘⻙⻚⻛⻜⻝⻢⻥⻦⻩⻬⻮⻰",
+                          "西见角贝车长门青韦页风飞食马鱼鸟黄齐齿龙")
+
+
 def fold_compatibility(text: str) -> str:
     """Kangxi radicals, CJK radicals and compatibility ideographs as the ideographs they
     stand for (NFKC on those characters only: full-width digits and punctuation stay as
     printed, the cleaning path relies on them).
 
-    >>> fold_compatibility("⼭⻄省　第１条 ⾦")
-    '山西省　第１条 金'
+    >>> fold_compatibility("⼭⻄省　第１条 ⾦⻔")
+    '山西省　第１条 金门'
     """
+    text = text.translate(_RADICALS)
     return "".join(
         unicodedata.normalize("NFKC", ch)
         if "\u2e80" <= ch <= "\u2fdf" or "\uf900" <= ch <= "\ufaff" else ch
