@@ -133,6 +133,7 @@ def read(name: str, data: bytes, progress=None) -> Extracted:
     except (KeyError, NotImplementedError):
         numbering = _Numbering(None)
     styles = {style.style_id: style.name or "" for style in document.styles}
+    style_numbers = _style_numbering(document)
     pages: list[list[str]] = [[]]
     breaks = 0
     for block in document.element.body.iterchildren():
@@ -143,7 +144,7 @@ def read(name: str, data: bytes, progress=None) -> Extracted:
             if _breaks_before(block) and pages[-1]:
                 pages.append([])
                 breaks += 1
-            text = _paragraph_text(paragraph, numbering, styles)
+            text = _paragraph_text(paragraph, numbering, styles, style_numbers)
             if text:
                 pages[-1].append(text)
             if _breaks_after(block):
@@ -174,16 +175,43 @@ def _breaks_after(p) -> bool:
     return any(br.get(f"{_W}type") == "page" for br in p.iter(f"{_W}br"))
 
 
-def _paragraph_text(paragraph, numbering: _Numbering, styles: dict[str, str]) -> str:
+def _style_numbering(document) -> dict[str, tuple[str, int]]:
+    """Style id -> (numId, level) for styles that number their paragraphs (List Number)."""
+    found: dict[str, tuple[str, int]] = {}
+    parents: dict[str, str] = {}
+    for style in document.styles.element.iter(f"{_W}style"):
+        style_id = style.get(f"{_W}styleId")
+        based = style.find(f"{_W}basedOn")
+        if based is not None:
+            parents[style_id] = based.get(f"{_W}val")
+        num = style.find(f"{_W}pPr/{_W}numPr")
+        if num is not None and num.find(f"{_W}numId") is not None:
+            level = num.find(f"{_W}ilvl")
+            found[style_id] = (num.find(f"{_W}numId").get(f"{_W}val"),
+                               int(level.get(f"{_W}val")) if level is not None else 0)
+    for style_id in list(parents):
+        chain, current = 0, style_id
+        while current not in found and current in parents and chain < 10:
+            current, chain = parents[current], chain + 1
+        if current in found:
+            found.setdefault(style_id, found[current])
+    return found
+
+
+def _paragraph_text(paragraph, numbering: _Numbering, styles: dict[str, str],
+                    style_numbers: dict[str, tuple[str, int]]) -> str:
     text = paragraph.text.strip()
     if not text:
         return ""
     ppr = paragraph._p.pPr
-    style = styles.get(ppr.pStyle.val, "") if ppr is not None and ppr.pStyle is not None else ""
+    style_id = ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else ""
+    style = styles.get(style_id, "")
     label = ""
     if ppr is not None and ppr.numPr is not None and ppr.numPr.numId is not None:
         ilvl = ppr.numPr.ilvl.val if ppr.numPr.ilvl is not None else 0
         label = numbering.label(str(ppr.numPr.numId.val), int(ilvl))
+    elif style_id in style_numbers:
+        label = numbering.label(*style_numbers[style_id])
     text = label + text
     if m := re.match(r"^Heading (\d)$", style):
         return "#" * min(int(m.group(1)), 6) + " " + text

@@ -38,7 +38,7 @@ def read(name: str, data: bytes, use_ocr: bool = True, progress=None) -> Extract
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        raise DocumentReadError(_load_error(name, str(exc))) from exc
+        raise DocumentReadError(_load_error(name, data, str(exc))) from exc
     try:
         count = len(document)
         if count == 0:
@@ -58,10 +58,18 @@ def read(name: str, data: bytes, use_ocr: bool = True, progress=None) -> Extract
     return Extracted(name, "pdf", tuple(pages))
 
 
-def _load_error(name: str, detail: str) -> str:
-    if "password" in detail.lower():
+def _load_error(name: str, data: bytes, detail: str) -> str:
+    """Why PDFium refused a file, from the file itself (PDFium's last-error code is
+    process-wide, so a previous failure can show through).
+
+    >>> _load_error("a.pdf", b"%PDF-1.3 <</Type /Pages /Count 0 /Kids []>>", "")
+    'a.pdf: the PDF has no pages; export it again from its source'
+    """
+    if re.search(rb"/Encrypt\s*\d+\s+\d+\s+R|/Encrypt\s*<<", data):
         return (f"{name}: the PDF is encrypted (password-protected); save a copy without a "
                 "password (print to PDF) and add that")
+    if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page(?!s)", data):
+        return f"{name}: the PDF has no pages; export it again from its source"
     return (f"{name}: not a readable PDF, damaged or truncated ({detail}); download or "
             "export it again")
 

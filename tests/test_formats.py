@@ -1,0 +1,258 @@
+"""Every format yields what the .txt files yield: PDF (text layer), DOCX, HTML, scans.
+
+The documents are generated from the corpus by ``tests/make_documents.py`` (cached in
+tests/artifacts/documents). Nothing here is tuned to them: each test compares with
+what the .txt path gives on the same text, or with where the generator drew a line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from rag.ingest.clean import ARTICLE_RE
+
+TXT_STEMS = ("000_9f2846b890213e93", "001_0cdaa93c0b4343c5", "002_97e5f3168bf50f07",
+             "003_2f4097cb1dcd751f", "004_345c30e83f90ffdd")
+
+
+@pytest.fixture(scope="session")
+def made():
+    from tests.make_documents import make_documents
+
+    return make_documents()
+
+
+def _by_file(ingested) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for d in ingested.documents:
+        out.setdefault(d.source_file.rsplit(".", 1)[0], []).append(d)
+    return out
+
+
+def _articles(ingested, doc_id: str) -> list:
+    return [p for p in ingested.passages if p.doc_id == doc_id and p.article]
+
+
+def _same_documents(ingested, reference, stems):
+    got, want = _by_file(ingested), _by_file(reference)
+    for stem in stems:
+        assert [(d.title, d.doc_type, d.doc_number) for d in got[stem]] == \
+               [(d.title, d.doc_type, d.doc_number) for d in want[stem]], stem
+        for mine, theirs in zip(got[stem], want[stem], strict=True):
+            assert [p.article for p in _articles(ingested, mine.id)] == \
+                   [p.article for p in _articles(reference, theirs.id)], mine.title
+
+
+@pytest.fixture(scope="session")
+def from_pdf(made):
+    from rag.ingest import ingest
+
+    return ingest(made / "pdf")
+
+
+def test_text_pdfs_give_the_documents_and_articles_of_the_text_files(from_pdf, ingested):
+    _same_documents(from_pdf, ingested, TXT_STEMS)
+    regulations = [d for d in from_pdf.documents if d.doc_type == "regulation"]
+    articles = [p for p in from_pdf.passages if p.article]
+    assert len(regulations) == len([d for d in ingested.documents if d.doc_type == "regulation"])
+    assert len(articles) == len([p for p in ingested.passages if p.article])
+    assert all(f.encoding == "pdf" and "text layer" in f.read_note for f in from_pdf.corpus.files)
+
+
+def test_every_article_cites_the_page_it_was_drawn_on(made, from_pdf, ingested):
+    """The printed page label of the PDF page where the article's first line was drawn."""
+    checked = 0
+    got, want = _by_file(from_pdf), _by_file(ingested)
+    for stem in TXT_STEMS:
+        layout = json.loads((made / "pdf" / f"{stem}.layout.json").read_text(encoding="utf-8"))
+        for mine, theirs in zip(got[stem], want[stem], strict=True):
+            starts = {}
+            for paragraph in theirs.paragraphs:
+                if m := ARTICLE_RE.match(paragraph.text):
+                    starts.setdefault(m.group(0), paragraph.line)
+            first = {}  # a long article's later passages cite the page they start on
+            for passage in _articles(from_pdf, mine.id):
+                first.setdefault(passage.article, passage)
+            for passage in first.values():
+                if passage.article not in starts:
+                    continue
+                drawn = layout["lines"][str(starts[passage.article])]
+                assert passage.page == int(layout["labels"][drawn]), (mine.title, passage.article)
+                checked += 1
+    assert checked >= 600
+
+
+def test_pdf_page_furniture_is_gone(from_pdf):
+    text = "\n".join(p.text for p in from_pdf.passages)
+    assert "常务委员会公报　２０２３年第５号" not in text
+    assert not re.search(r"^—[０-９]+—$", text, re.M)
+
+
+@pytest.mark.parametrize("fmt, stems", [("docx", TXT_STEMS), ("html", TXT_STEMS[2:])])
+def test_docx_and_web_pages_give_the_same_documents(made, ingested, fmt, stems):
+    from rag.ingest import ingest
+
+    _same_documents(ingest(made / fmt), ingested, stems)
+
+
+def test_web_page_navigation_is_left_out(made):
+    from rag.ingest.readers import read_file
+
+    lines = [x.text for x in read_file(made / "html" / "002_97e5f3168bf50f07.html").pages[0].lines]
+    joined = "\n".join(lines)
+    for furniture in ("当前位置", "政务公开", "晋ICP备", "分享到", "往期公报", "无障碍浏览"):
+        assert furniture not in joined
+    assert lines[0].startswith("山西省人民政府公报")
+
+
+def test_docx_tables_numbering_and_headings(tmp_path, ingested):
+    """A DOCX table comes out one row a line; auto-numbered paragraphs get their numbers."""
+    import docx
+
+    from rag.ingest.readers import read_file
+
+    regulation = next(d for d in ingested.documents if d.doc_type == "regulation")
+    articles = [p for p in ingested.passages if p.doc_id == regulation.id and p.article][:3]
+    document = docx.Document()
+    document.add_heading(regulation.title, level=1)
+    table = document.add_table(rows=len(articles), cols=2)
+    for row, passage in zip(table.rows, articles, strict=True):
+        row.cells[0].text = passage.article
+        row.cells[1].text = passage.text.split("　", 1)[1][:30]
+    for passage in articles:
+        document.add_paragraph(passage.text[:20], style="List Number")
+    document.save(tmp_path / "t.docx")
+    lines = [x.text for x in read_file(tmp_path / "t.docx").pages[0].lines]
+    assert lines[0] == f"# {regulation.title}"
+    assert lines[1] == f"{articles[0].article}　{articles[0].text.split('　', 1)[1][:30]}"
+    assert [x.split(".", 1)[0] for x in lines[-3:]] == ["1", "2", "3"]
+
+
+# ---------------------------------------------------------------- scans
+
+
+def letters_and_digits(text: str) -> str:
+    """Letters and digits after NFKC: what OCR accuracy is scored on.
+
+    >>> letters_and_digits("第１条　（一）ABC,。")
+    '第1条一ABC'
+    """
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
+
+
+def char_accuracy(got: str, want: str) -> float:
+    """1 - edit distance / len(want), on letters and digits.
+
+    >>> char_accuracy("第一条本条例", "第一条　本条例。"), char_accuracy("第二条", "第一条")
+    (1.0, 0.6666666666666667)
+    """
+    import difflib
+
+    a, b = letters_and_digits(got), letters_and_digits(want)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    edits = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes()
+                if op != "equal")
+    return max(0.0, 1 - edits / max(1, len(b)))
+
+
+def test_scanned_page_is_read_by_ocr_and_recorded(made):
+    """Page 2 of 000 as a scan: OCR'd ('no text layer'), ≥ 0.97 of its characters right."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    import pypdf
+
+    from rag.ingest.readers import read_bytes
+    from rag.ingest.readers.pages import to_lines
+
+    scan = made / "scan" / "000_9f2846b890213e93.pdf"
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(scan).pages[1])
+    one = Path(made / "scan" / "page2.pdf.part")
+    with one.open("wb") as handle:
+        writer.write(handle)
+    extracted = read_bytes("page2.pdf", one.read_bytes())
+    one.unlink()
+    assert [(p.method, p.reason) for p in extracted.pages] == [("ocr", "no text layer")]
+    layout = json.loads((made / "pdf" / "000_9f2846b890213e93.layout.json").read_text())
+    source = Path("corpus/000_9f2846b890213e93.txt").read_text(encoding="utf-8").splitlines()
+    drawn = [source[int(n) - 1] for n, page in layout["lines"].items() if page == 1]
+    lines = to_lines(extracted)
+    assert char_accuracy("".join(x.text for x in lines), "".join(drawn)) >= 0.97
+    starts = [x.text.split("　")[0] for x in lines if ARTICLE_RE.match(x.text)]
+    want = [m.group(0).rstrip("　") for t in drawn if (m := ARTICLE_RE.match(t.strip()))]
+    assert starts == want  # the space after 第X条 survives OCR, so articles still start
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _pdf_bytes(made) -> bytes:
+    return (made / "pdf" / "004_345c30e83f90ffdd.pdf").read_bytes()
+
+
+def test_bad_files_get_a_message_naming_the_file_and_the_fix(made, tmp_path):
+    import pypdf
+
+    from rag.errors import DocumentReadError
+    from rag.ingest.readers import MAX_FILE_BYTES, read_bytes, read_file
+
+    def message(name: str, data: bytes) -> str:
+        with pytest.raises(DocumentReadError) as info:
+            read_bytes(name, data)
+        assert str(info.value).startswith(f"{name}: ")
+        return str(info.value)
+
+    writer = pypdf.PdfWriter(clone_from=made / "pdf" / "004_345c30e83f90ffdd.pdf")
+    writer.encrypt("secret")
+    encrypted = tmp_path / "locked.pdf"
+    with encrypted.open("wb") as handle:
+        writer.write(handle)
+    assert "encrypted" in message("locked.pdf", encrypted.read_bytes())
+    empty = tmp_path / "empty.pdf"
+    with empty.open("wb") as handle:
+        pypdf.PdfWriter().write(handle)
+    assert "no pages" in message("empty.pdf", empty.read_bytes())
+    data = _pdf_bytes(made)
+    assert "damaged or truncated" in message("cut.pdf", data[: len(data) // 3])
+    docx_bytes = (made / "docx" / "004_345c30e83f90ffdd.docx").read_bytes()
+    lie = message("notice.pdf", docx_bytes)
+    assert "Word (DOCX)" in lie and "rename it to notice.docx" in lie
+    assert "rename it to scan.pdf" in message("scan.png", data)
+    assert "unsupported file type .xlsx" in message("budget.xlsx", b"PK\x03\x04...")
+    assert "binary data" in message("a.txt", b"\x00\x01\x02")
+    big = tmp_path / "huge.pdf"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing is read
+    with pytest.raises(DocumentReadError, match=r"huge\.pdf: .* over the .*limit; split"):
+        read_file(big)
+
+
+def test_image_without_text_is_refused(tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from PIL import Image
+
+    from rag.errors import DocumentReadError
+    from rag.ingest.corpus import read_document
+
+    blank = tmp_path / "blank.png"
+    Image.new("L", (800, 600), 255).save(blank)
+    with pytest.raises(DocumentReadError, match=r"blank\.png: no text found"):
+        read_document("blank.png", blank.read_bytes())
+
+
+def test_a_bad_file_in_a_corpus_folder_is_skipped_and_the_rest_read(made, tmp_path):
+    from rag.ingest import ingest
+
+    (tmp_path / "004.pdf").write_bytes(_pdf_bytes(made))
+    (tmp_path / "cut.pdf").write_bytes(_pdf_bytes(made)[:5000])
+    (tmp_path / "004.docx").write_bytes((made / "docx" / "004_345c30e83f90ffdd.docx").read_bytes())
+    result = ingest(tmp_path)
+    assert [f.name for f in result.corpus.files] == ["004.docx"]  # in name order
+    reasons = {s.name: s.reason for s in result.corpus.skipped}
+    assert "damaged or truncated" in reasons["cut.pdf"]
+    assert "same name as 004.docx" in reasons["004.pdf"]
+    assert len(result.documents) == 2
