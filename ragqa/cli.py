@@ -1,4 +1,5 @@
-"""``ragqa``: the one command line. Subcommands: index, search, ask, check, serve, eval.
+"""``ragqa``: the one command line. Subcommands: index, add, remove, search, ask,
+check, serve, eval.
 
 Flags fall back to ``RAGQA_*`` environment variables (RAGQA_INDEX, RAGQA_CORPUS,
 RAGQA_EMBED_MODEL, RAGQA_RETRIEVER, RAGQA_K). Heavy imports happen inside the
@@ -67,9 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
     p.add_argument("--faiss", default="auto", help="flat, hnswM, ivfN[,sq8] or auto")
     p.add_argument("--list-documents", action="store_true",
-                   help="print the documents found (type, kind, passages, status, dates, "
-                        "number) and stop")
+                   help="print the documents the index holds (type, kind, passages, pages, "
+                        "source file, status), or, with no index yet, those the corpus "
+                        "gives, and stop")
     _add_as_of(p)
+
+    p = sub.add_parser("add", help="add files or folders (.txt .pdf .docx .html images) to "
+                                   "the index; a running serve picks them up")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS),
+                   help="the folder the index was built from (to keep its originals)")
+    _add_index(p)
+
+    p = sub.add_parser("remove", help="remove a file from the index (by file name, or the id "
+                                      "of a document in it)")
+    p.add_argument("target", metavar="FILE_OR_DOC_ID")
+    p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
+    _add_index(p)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("question")
@@ -141,32 +156,78 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_index(args) -> int:
     if args.list_documents:
-        from rag.ingest import ingest
-        from rag.search.status import parse_as_of, statuses
-
-        ingested = ingest(args.corpus)
-        status = statuses(ingested.documents, parse_as_of(args.as_of))
-        counts: dict[str, int] = {}
-        for p in ingested.passages:
-            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-        for d in ingested.documents:
-            pages = f"p.{d.page_start}-{d.page_end}" if d.page_start else "p.?"
-            number = f" {d.doc_number}" if d.doc_number else ""
-            print(f"{d.id}\t{d.doc_type}\t{d.kind}\t{counts.get(d.id, 0)}\t{pages}\t"
-                  f"{d.title}{number}\t{status[d.id].describe()}")
-        _print_skipped(ingested.corpus.skipped)
-        print(f"{len(ingested.documents)} documents, {len(ingested.passages)} passages",
-              file=sys.stderr)
-        return 0
+        return _list_documents(args)
     from rag.index.build import build_index
+    from rag.index.collection import keep_corpus
 
     report = build_index(args.corpus, args.index, embedder=_embedder(args),
                          faiss_kind=args.faiss, force=args.rebuild)
     for name, reason in report.skipped_files:
         print(f"skipped {name}: {reason}", file=sys.stderr)
-    for line in report.article_lines():
-        print(line)
+    keep_corpus(args.index, args.corpus)
     print(report.summary())
+    return 0
+
+
+def _list_documents(args) -> int:
+    """id, type, kind, passages, pages, source file, title (and 文号), status: one a line."""
+    from rag.errors import RagError
+    from rag.index.folder import read_documents
+    from rag.search.status import parse_as_of, statuses
+
+    try:
+        documents = read_documents(Path(args.index))
+        counts: dict[str, int] = {}
+        with (Path(args.index) / "passages.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                doc_id = json.loads(line)["doc_id"]
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+        skipped = ()
+        where = f"in the index {args.index}"
+    except (RagError, OSError):
+        from rag.ingest import ingest
+
+        ingested = ingest(args.corpus)
+        documents = ingested.documents
+        counts = {}
+        for p in ingested.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        skipped = ingested.corpus.skipped
+        where = f"from {args.corpus} (no index yet)"
+    status = statuses(documents, parse_as_of(args.as_of))
+    for d in documents:
+        pages = f"p.{d.page_start}-{d.page_end}" if d.page_start else "p.?"
+        number = f" {d.doc_number}" if d.doc_number else ""
+        print(f"{d.id}\t{d.doc_type}\t{d.kind}\t{counts.get(d.id, 0)}\t{pages}\t"
+              f"{d.source_file}\t{d.title}{number}\t{status[d.id].describe()}")
+    _print_skipped(skipped)
+    print(f"{len(documents)} documents, {sum(counts.values())} passages {where}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_add(args) -> int:
+    from rag.index.collection import add_files
+
+    def progress(done: int, total: int, method: str) -> None:
+        print(f"\r  page {done}/{total} ({method})", end="" if done < total else "\n",
+              file=sys.stderr, flush=True)
+
+    change = add_files(args.paths, args.index, corpus_dir=args.corpus,
+                       embedder=_embedder(args), progress=progress)
+    for note in change.notes:
+        print(note, file=sys.stderr)
+    print(change.summary)
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from rag.index.collection import remove_file
+
+    change = remove_file(args.target, args.index, corpus_dir=args.corpus,
+                         embedder=_embedder(args))
+    print(f"removed {', '.join(change.removed)}", file=sys.stderr)
+    print(change.summary)
     return 0
 
 
@@ -363,6 +424,8 @@ def format_check(report, findings) -> str:
 COMMANDS = {
     "check": cmd_check,
     "index": cmd_index,
+    "add": cmd_add,
+    "remove": cmd_remove,
     "search": cmd_search,
     "ask": cmd_ask,
     "serve": cmd_serve,

@@ -1,0 +1,225 @@
+"""The files an index is built from, kept beside it; adding and removing files.
+
+Every file an index is built from is kept, content-addressed, in ``sources/`` beside
+the index folder (``.ragqa/sources/<sha256><ext>``), so the original can be shown
+(the cited page of a PDF as an image) and the index rebuilt without the folder it
+came from. The index's manifest lists the files it holds (name, sha256): that list,
+swapped in with the index, is the collection; nothing else records it.
+
+``add_files`` reads each new file first (a file that fails says why, and nothing
+changes), then builds a new index from the collection plus the new files in a
+staging folder and swaps it in whole (``rag.index.build``): only passages the
+embedding cache has not seen are embedded, and a running ``ragqa serve`` picks the
+new index up (``rag.live``). ``remove_file`` does the same without a file. One
+change at a time: a lock file next to the index serialises them.
+
+Left out: removing one document out of a gazette file (a file goes as a whole),
+versions (adding a file with a name already indexed replaces it), a cache of what
+OCR read (a rebuild reads scanned files again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import CorpusError, DocumentReadError, IndexMissingError, RagError
+from rag.index.folder import read_manifest
+from rag.ingest.corpus import read_document
+from rag.ingest.readers import EXTENSIONS, Progress, format_of
+
+SOURCES_DIR = "sources"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str  # bare file name: the passages' source_file
+    sha256: str
+    path: Path  # the kept original
+    added: float  # when it was first kept (seconds since the epoch)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an add or a remove did."""
+
+    added: tuple[str, ...]  # file names added or replaced
+    removed: tuple[str, ...]
+    notes: tuple[str, ...]  # per file: how it was read (pages, OCR), or what replaced what
+    summary: str  # the build's summary line
+
+
+def sources_dir(index_dir: str | Path) -> Path:
+    return Path(index_dir).parent / SOURCES_DIR
+
+
+def keep_original(index_dir: str | Path, name: str, data: bytes) -> Path:
+    """Store a file's bytes content-addressed beside the index; its path."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder = sources_dir(index_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{digest}{Path(name).suffix.lower()}"
+    if not target.exists():
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    return target
+
+
+def source_files(index_dir: str | Path, corpus_dir: str | Path | None = None) -> list[SourceFile]:
+    """The files the index now holds, with their kept originals (copied from
+    ``corpus_dir`` first when an index predates ``sources/``)."""
+    manifest = read_manifest(Path(index_dir))
+    out = []
+    for name, digest in manifest.files:
+        path = sources_dir(index_dir) / f"{digest}{Path(name).suffix.lower()}"
+        if not path.exists() and corpus_dir and (Path(corpus_dir) / name).is_file():
+            data = (Path(corpus_dir) / name).read_bytes()
+            if hashlib.sha256(data).hexdigest() == digest:
+                path = keep_original(index_dir, name, data)
+        if not path.exists():
+            raise CorpusError(f"the original of {name} is not kept in {sources_dir(index_dir)}; "
+                              "rebuild from its folder: ragqa index --corpus DIR --rebuild")
+        out.append(SourceFile(name, digest, path, path.stat().st_mtime))
+    return out
+
+
+def keep_corpus(index_dir: str | Path, corpus_dir: str | Path) -> int:
+    """Keep the originals of every file an index built from ``corpus_dir`` holds."""
+    return len(source_files(index_dir, corpus_dir))
+
+
+@contextlib.contextmanager
+def _locked(index_dir: Path) -> Iterator[None]:
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.parent / f".{index_dir.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def expand(paths: list[str | Path]) -> list[Path]:
+    """Files given, and the supported files directly inside folders given, in name order."""
+    out: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            out.extend(sorted(p for p in item.iterdir() if p.is_file() and format_of(p.name)))
+        elif item.exists():
+            out.append(item)
+        else:
+            raise DocumentReadError(f"{item}: no such file or folder; check the path")
+    if not out:
+        raise DocumentReadError(f"no supported files in {', '.join(map(str, paths))} "
+                                f"({', '.join(EXTENSIONS)})")
+    return out
+
+
+def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | Path | None = None,
+              embedder=None, progress: Progress | None = None,
+              uploads: dict[str, bytes] | None = None) -> Change:
+    """Add files (or replace files of the same name) and swap in the rebuilt index.
+
+    ``uploads``: name -> bytes, for files that do not exist on disk (UI uploads).
+    Every file is read before anything changes; the first that fails raises
+    DocumentReadError naming it, and the index stays as it was.
+    """
+    index_dir = Path(index_dir)
+    incoming: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in expand(paths)] \
+        if paths else []
+    incoming += sorted((uploads or {}).items())
+    names = [n for n, _ in incoming]
+    if len(set(names)) != len(names):
+        raise DocumentReadError(f"two files named {_first_duplicate(names)}; rename one")
+    notes = []
+    for name, data in incoming:  # read first: a bad file changes nothing
+        notes.append(read_document(name, data, progress=progress).read_note)
+    with _locked(index_dir):
+        current = _current(index_dir, corpus_dir)
+        stems = {Path(n).stem: n for n in current}
+        contents = {digest: n for n, (digest, _) in current.items()}
+        for name, data in incoming:
+            old = stems.get(Path(name).stem)
+            same = contents.get(hashlib.sha256(data).hexdigest())
+            if same and same != name:
+                raise DocumentReadError(f"{name}: same content as {same}, already indexed; "
+                                        "nothing to add")
+            if old and old != name:
+                raise DocumentReadError(
+                    f"{name}: {old} is already indexed under the same name; remove it first "
+                    f"(ragqa remove {old}) or rename the new file")
+            if name in current and hashlib.sha256(data).hexdigest() == current[name][0]:
+                notes.append(f"{name}: already indexed, unchanged")
+            elif name in current:
+                notes.append(f"{name}: replaces the file indexed under that name")
+            current[name] = (hashlib.sha256(data).hexdigest(), keep_original(index_dir, name, data))
+        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder)
+    return Change(tuple(names), (), tuple(notes + skipped), summary)
+
+
+def remove_file(target: str, index_dir: str | Path, corpus_dir: str | Path | None = None,
+                embedder=None) -> Change:
+    """Remove a file (named by its name, its stem, or the id of a document in it)."""
+    index_dir = Path(index_dir)
+    with _locked(index_dir):
+        current = _current(index_dir, corpus_dir)
+        stem = target.split("#", 1)[0]
+        matches = [n for n in current if target in (n, Path(n).stem) or Path(n).stem == stem]
+        if not matches:
+            listing = ", ".join(sorted(current)) or "none"
+            raise CorpusError(f"{target!r} is not an indexed file or document id (files: "
+                              f"{listing}); see ragqa index --list-documents")
+        if len(current) == len(matches):
+            raise CorpusError(f"{matches[0]} is the only file in the index; an index needs at "
+                              "least one file (add another first)")
+        for name in matches:
+            del current[name]
+        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder)
+    return Change((), tuple(matches), tuple(skipped), summary)
+
+
+def _first_duplicate(names: list[str]) -> str:
+    return next(n for n in names if names.count(n) > 1)
+
+
+def _current(index_dir: Path, corpus_dir) -> dict[str, tuple[str, Path]]:
+    try:
+        files = source_files(index_dir, corpus_dir)
+    except (IndexMissingError, RagError) as exc:
+        if (index_dir / "manifest.json").exists():
+            raise
+        if corpus_dir is None:
+            raise IndexMissingError(f"no index at {index_dir}; build one first: ragqa index "
+                                    "--corpus DIR") from exc
+        return {}  # no index yet: start from the new files only
+    return {f.name: (f.sha256, f.path) for f in files}
+
+
+def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
+             embedder) -> tuple[str, list[str]]:
+    """Build from the kept originals in a staging folder; the build swaps the index in."""
+    from rag.index.build import build_index
+
+    staging = index_dir.parent / f".collection-{os.getpid()}-{time.monotonic_ns()}"
+    staging.mkdir(parents=True)
+    try:
+        for name, (_, path) in sorted(files.items()):
+            try:
+                os.link(path, staging / name)
+            except OSError:
+                shutil.copyfile(path, staging / name)
+        if corpus_dir and (Path(corpus_dir) / "MANIFEST.tsv").is_file():
+            shutil.copyfile(Path(corpus_dir) / "MANIFEST.tsv", staging / "MANIFEST.tsv")
+        report = build_index(staging, index_dir, embedder=embedder, progress=False,
+                             cache_dir=index_dir.parent / "cache")
+        return report.summary(), [f"skipped {n}: {r}" for n, r in report.skipped_files]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
