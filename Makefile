@@ -5,12 +5,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test index eval bench lint browser clean
+.PHONY: run test index eval bench lint browser fonts clean
 
 run: $(VENV)/.installed
 	$(BIN)/ragqa serve
 
-test: $(VENV)/.test-installed browser
+test: $(VENV)/.test-installed browser fonts
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -31,7 +31,7 @@ lint: $(VENV)/.test-installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[ocr]'
 	touch $@
 
 # torch is pinned to the CPU build on this machine's disk before anything asks for it
@@ -46,6 +46,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "browser test will be skipped: run 'sudo apt-get install chromium fonts-noto-cjk'"; fi; \
+	fi
+
+# the CJK font tests/make_documents.py draws the test PDFs with
+fonts:
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	  else echo "document tests will be skipped: run 'sudo apt-get install fonts-noto-cjk'"; fi; \
 	fi
 
 clean:

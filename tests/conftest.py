@@ -41,6 +41,16 @@ def pipeline(built_index):
     return Pipeline.load(built_index, corpus_dir=CORPUS)
 
 
+@pytest.fixture(scope="session")
+def made():
+    """The generated test documents (tests/make_documents.py), made once and cached."""
+    from tests.make_documents import FONT, make_documents
+
+    if not Path(FONT).is_file():
+        pytest.skip(f"{FONT} is missing: apt-get install fonts-noto-cjk (make test does)")
+    return make_documents()
+
+
 def free_port() -> int:
     """A TCP port that is free on localhost right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

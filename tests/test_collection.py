@@ -45,11 +45,9 @@ def _manifest_hash(index) -> str:
     return hashlib.sha256((index / "manifest.json").read_bytes()).hexdigest()
 
 
-def test_add_then_remove_while_serving(small_index, embedder):
-    from tests.make_documents import make_documents
-
+def test_add_then_remove_while_serving(small_index, embedder, made):
     corpus, index = small_index
-    pdf = make_documents() / "pdf" / ADDED
+    pdf = made / "pdf" / ADDED
     live = LivePipeline(index, check_seconds=0, embedder=embedder)
     before = len(live.current.passages)
     assert not live.search("稷山县重大行政决策程序实施办法第五条", k=3)[0].passage.source_file \
@@ -74,12 +72,9 @@ def test_add_then_remove_while_serving(small_index, embedder):
     assert all(p.source_file == BASE for p in live.current.passages)
 
 
-def test_a_bad_file_leaves_the_index_as_it_was(small_index, embedder, tmp_path):
-    from tests.make_documents import make_documents
-
+def test_a_bad_file_leaves_the_index_as_it_was(small_index, embedder, tmp_path, made):
     corpus, index = small_index
     before = _manifest_hash(index)
-    made = make_documents()
     cut = tmp_path / "cut.pdf"
     cut.write_bytes((made / "pdf" / ADDED).read_bytes()[:20000])
     with pytest.raises(DocumentReadError, match=r"cut\.pdf: .*damaged or truncated"):
@@ -99,12 +94,11 @@ def test_a_bad_file_leaves_the_index_as_it_was(small_index, embedder, tmp_path):
     assert _manifest_hash(index) == before
 
 
-def test_cli_add_and_list_documents(small_index, capsys):
+def test_cli_add_and_list_documents(small_index, capsys, made):
     from ragqa.cli import main
-    from tests.make_documents import make_documents
 
     corpus, index = small_index
-    html = make_documents() / "html" / "002_97e5f3168bf50f07.html"
+    html = made / "html" / "002_97e5f3168bf50f07.html"
     assert main(["add", str(html), "--index", str(index), "--corpus", str(corpus)]) == 0
     assert main(["index", "--list-documents", "--index", str(index)]) == 0
     out = capsys.readouterr().out.splitlines()

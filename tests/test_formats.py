@@ -20,13 +20,6 @@ TXT_STEMS = ("000_9f2846b890213e93", "001_0cdaa93c0b4343c5", "002_97e5f3168bf50f
              "003_2f4097cb1dcd751f", "004_345c30e83f90ffdd")
 
 
-@pytest.fixture(scope="session")
-def made():
-    from tests.make_documents import make_documents
-
-    return make_documents()
-
-
 def _by_file(ingested) -> dict[str, list]:
     out: dict[str, list] = {}
     for d in ingested.documents:
@@ -160,12 +153,15 @@ def char_accuracy(got: str, want: str) -> float:
     return max(0.0, 1 - edits / max(1, len(b)))
 
 
-def test_scanned_page_is_read_by_ocr_and_recorded(made):
-    """Page 2 of 000 as a scan: OCR'd ('no text layer'), ≥ 0.97 of its characters right."""
+def test_scanned_page_is_read_by_ocr_and_recorded(made, monkeypatch):
+    """Page 2 of 000 as a scan: OCR'd ('no text layer'), ≥ 0.97 of its characters right,
+    with the network cut off (the OCR models ship in the package)."""
     pytest.importorskip("rapidocr_onnxruntime")
+    import socket
+
     import pypdf
 
-    from rag.ingest.readers import read_bytes
+    from rag.ingest.readers import ocr, read_bytes
     from rag.ingest.readers.pages import to_lines
 
     scan = made / "scan" / "000_9f2846b890213e93.pdf"
@@ -174,6 +170,11 @@ def test_scanned_page_is_read_by_ocr_and_recorded(made):
     one = Path(made / "scan" / "page2.pdf.part")
     with one.open("wb") as handle:
         writer.write(handle)
+    def no_network(*args, **kwargs):
+        raise AssertionError("OCR tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(ocr, "_engine", None)  # load the models now, offline
     extracted = read_bytes("page2.pdf", one.read_bytes())
     one.unlink()
     assert [(p.method, p.reason) for p in extracted.pages] == [("ocr", "no text layer")]
