@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "evalstats": ("benchmarks.bench_evalstats", "run"),
     "check": ("benchmarks.bench_check", "run"),
     "legal": ("benchmarks.bench_legal", "run"),
+    "readers": ("benchmarks.bench_readers", "run"),
+    "scan_to_answer": ("benchmarks.bench_readers", "run_scan_to_answer"),
 }
 NAMES = tuple(BENCHMARKS)
 FULL_SCALE = (10_000, 100_000, 1_000_000)

@@ -158,13 +158,11 @@ def cmd_index(args) -> int:
     if args.list_documents:
         return _list_documents(args)
     from rag.index.build import build_index
-    from rag.index.collection import keep_corpus
 
     report = build_index(args.corpus, args.index, embedder=_embedder(args),
                          faiss_kind=args.faiss, force=args.rebuild)
     for name, reason in report.skipped_files:
         print(f"skipped {name}: {reason}", file=sys.stderr)
-    keep_corpus(args.index, args.corpus)
     print(report.summary())
     return 0
 

@@ -106,3 +106,45 @@ def test_cli_add_and_list_documents(small_index, capsys, made):
     assert len(rows) == 36 and all(r[5] == "002_97e5f3168bf50f07.html" for r in rows)
     assert main(["add", str(corpus / "missing.pdf"), "--index", str(index)]) == 2
     assert "missing.pdf: no such file or folder" in capsys.readouterr().err
+
+
+def test_document_tab_uploads_lists_and_removes(small_index, embedder, made, tmp_path):
+    from rag.ingest import readers
+    from rag.pipeline import Pipeline
+    from ui.app import build_app
+    from ui.documents import DocumentManager
+
+    corpus, index = small_index
+    live = LivePipeline(index, check_seconds=0, embedder=embedder)
+    build_app(live, needs_login=True)  # the page, with its document tab, builds
+    guarded = DocumentManager(live, needs_login=True)
+    docx = made / "docx" / "003_2f4097cb1dcd751f.docx"
+    assert guarded.upload([str(docx)], username=None) == "请先登录再管理文档。"
+    assert guarded.remove(BASE, username=None) == "请先登录再管理文档。"
+    before = _manifest_hash(index)
+
+    manager = DocumentManager(live, needs_login=True)
+    lying = tmp_path / "scan.png"
+    lying.write_bytes(docx.read_bytes())
+    message = manager.upload([str(lying)], username="staff")
+    assert "scan.png" in message and "rename it to scan.docx" in message
+    assert message.endswith("索引未改变。")
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:
+        handle.truncate(readers.MAX_FILE_BYTES + 1)
+    assert "big.pdf" in manager.upload([str(big)], username="staff")
+    assert _manifest_hash(index) == before
+
+    steps: list[str] = []
+    message = manager.upload([str(docx)], username="staff",
+                             progress=lambda f, text: steps.append(text))
+    assert message.startswith("已加入 003_2f4097cb1dcd751f.docx")
+    assert steps[0] == "读取文件…" and steps[-1] == "完成"
+    rows = {r["file"]: r for r in manager.rows()}
+    assert rows["003_2f4097cb1dcd751f.docx"]["documents"] == 19
+    assert rows["003_2f4097cb1dcd751f.docx"]["added"]
+    assert "003_2f4097cb1dcd751f.docx" in manager.listing_html()
+    assert any(p.source_file.endswith(".docx") for p in live.current.passages)
+    assert manager.remove("003_2f4097cb1dcd751f.docx", username="staff").startswith("已移除")
+    assert manager.file_choices() == [BASE]
+    assert isinstance(Pipeline.load(index, embedder=embedder), Pipeline)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from pathlib import Path
 
 import pytest
 
+from eval.text_accuracy import char_accuracy
 from rag.ingest.clean import ARTICLE_RE
 
 TXT_STEMS = ("000_9f2846b890213e93", "001_0cdaa93c0b4343c5", "002_97e5f3168bf50f07",
@@ -127,30 +127,6 @@ def test_docx_tables_numbering_and_headings(tmp_path, ingested):
 
 
 # ---------------------------------------------------------------- scans
-
-
-def letters_and_digits(text: str) -> str:
-    """Letters and digits after NFKC: what OCR accuracy is scored on.
-
-    >>> letters_and_digits("第１条　（一）ABC,。")
-    '第1条一ABC'
-    """
-    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
-
-
-def char_accuracy(got: str, want: str) -> float:
-    """1 - edit distance / len(want), on letters and digits.
-
-    >>> char_accuracy("第一条本条例", "第一条　本条例。"), char_accuracy("第二条", "第一条")
-    (1.0, 0.6666666666666667)
-    """
-    import difflib
-
-    a, b = letters_and_digits(got), letters_and_digits(want)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    edits = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes()
-                if op != "equal")
-    return max(0.0, 1 - edits / max(1, len(b)))
 
 
 def test_scanned_page_is_read_by_ocr_and_recorded(made, monkeypatch):

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from rag.ingest.readers import MAX_FILE_BYTES
+from ui.documents import DocumentManager, build_tab
 from ui.handlers import BROWSER_TAB, Handlers
 from ui.render import citations_html
 from ui.settings import (
@@ -88,8 +90,11 @@ CSS = """
 """
 
 
-def build_app(pipeline: QA) -> gr.Blocks:
-    """The page for ``pipeline`` (a loaded ``rag.pipeline.Pipeline``), with its queue set."""
+def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
+    """The page for ``pipeline`` (a loaded ``rag.pipeline.Pipeline``), with its queue set.
+
+    ``needs_login``: a login is configured, so managing documents requires one.
+    """
     handlers = Handlers(pipeline)
     catalogue = handlers.catalogue
     doc_choices = catalogue.document_choices()
@@ -220,6 +225,8 @@ def build_app(pipeline: QA) -> gr.Blocks:
                                           scale=1)
                 check_out = gr.HTML(elem_id="check-report")
 
+            build_tab(DocumentManager(pipeline, needs_login=needs_login))
+
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
         chat_io = {
             "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k,
@@ -267,6 +274,7 @@ def _page_options(auth: Sequence[tuple[str, str]] | None) -> dict[str, Any]:
         "pwa": False,
         "theme": THEME,
         "css": CSS,
+        "max_file_size": MAX_FILE_BYTES,  # uploads in the document tab
     }
 
 
@@ -285,7 +293,7 @@ def launch(
     the server runs in a background thread and the caller must ``close()`` the
     returned Blocks.
     """
-    demo = build_app(pipeline)
+    demo = build_app(pipeline, needs_login=bool(auth))
     logger.info("serving the web UI on http://%s:%s", host, port)
     demo.launch(
         server_name=host,

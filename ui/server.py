@@ -135,7 +135,7 @@ class _Serving:
         try:
             from ui.app import build_app  # imports gradio: seconds of CPU
 
-            demo = build_app(pipeline)
+            demo = build_app(pipeline, needs_login=bool(self.options.auth))
             assert self._loop is not None  # set before the loading thread starts
             future = asyncio.run_coroutine_threadsafe(self._mount(demo), self._loop)
             future.result(timeout=MOUNT_TIMEOUT_S)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.index.collection import keep_originals
 from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
 from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
@@ -105,6 +106,7 @@ def build_index(
         faiss_index=kind,
     )
     passages_sha256 = hashlib.sha256(passage_lines(ingested.passages)).hexdigest()
+    keep_originals(index_dir, corpus_dir, ingested.corpus.files)
     if not force and _up_to_date(index_dir, fields, passages_sha256):
         return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages), 0,
                            len(ingested.passages), seconds, skipped, up_to_date=True,

@@ -32,7 +32,6 @@ from pathlib import Path
 
 from rag.errors import CorpusError, DocumentReadError, IndexMissingError, RagError
 from rag.index.folder import read_manifest
-from rag.ingest.corpus import read_document
 from rag.ingest.readers import EXTENSIONS, Progress, format_of
 
 SOURCES_DIR = "sources"
@@ -91,9 +90,12 @@ def source_files(index_dir: str | Path, corpus_dir: str | Path | None = None) ->
     return out
 
 
-def keep_corpus(index_dir: str | Path, corpus_dir: str | Path) -> int:
-    """Keep the originals of every file an index built from ``corpus_dir`` holds."""
-    return len(source_files(index_dir, corpus_dir))
+def keep_originals(index_dir: str | Path, corpus_dir: str | Path, files) -> None:
+    """Keep the original of every corpus file read (``CorpusFile``s), before a build."""
+    folder = sources_dir(index_dir)
+    for f in files:
+        if not (folder / f"{f.sha256}{Path(f.name).suffix.lower()}").exists():
+            keep_original(index_dir, f.name, (Path(corpus_dir) / f.name).read_bytes())
 
 
 @contextlib.contextmanager
@@ -139,6 +141,8 @@ def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | 
     names = [n for n, _ in incoming]
     if len(set(names)) != len(names):
         raise DocumentReadError(f"two files named {_first_duplicate(names)}; rename one")
+    from rag.ingest.corpus import read_document
+
     notes = []
     for name, data in incoming:  # read first: a bad file changes nothing
         notes.append(read_document(name, data, progress=progress).read_note)

@@ -1,0 +1,222 @@
+"""Readers: which PDF library, and how fast and how well each format is read.
+
+On the test documents ``tests/make_documents.py`` generates from the corpus (text PDFs
+of the five files, DOCX, web pages, scanned pages of 000):
+
+* PDF libraries compared on the first ``LIBRARY_PAGES`` pages of each text PDF:
+  PDFium (pypdfium2, as ``rag.ingest.readers.pdf`` reads it), pdfplumber and pypdf.
+  Reading order: the share of the lines drawn on a page that come out in the order they
+  were drawn (each found after the previous one, spaces ignored). Kangxi/CJK radicals:
+  characters in U+2E80-U+2FDF in the raw output (before our folding). Speed: pages/s.
+* Every format through ``read_file`` and the page-furniture step, each in its own
+  process: pages (DOCX: page breaks; HTML: files) per second and peak resident memory.
+* OCR: the scanned pages read by ``rapidocr-onnxruntime``, pages/s, and character
+  accuracy against the lines drawn on them (letters and digits after NFKC,
+  ``eval.text_accuracy``); aim ≥ 0.97.
+
+    python -m benchmarks.run --only readers [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, Result, emit, load_average, log, proc_status, run_json
+
+LIBRARY_PAGES = 20
+STEMS = ("000_9f2846b890213e93", "001_0cdaa93c0b4343c5", "002_97e5f3168bf50f07",
+         "003_2f4097cb1dcd751f", "004_345c30e83f90ffdd")
+_SPACE = re.compile(r"\s+")
+_RADICALS = re.compile(r"[\u2e80-\u2fdf]")
+
+
+def drawn_lines(made: Path, stem: str) -> dict[int, list[str]]:
+    """Page index -> the source lines drawn on it (a wrapped line counts on its first page)."""
+    layout = json.loads((made / "pdf" / f"{stem}.layout.json").read_text(encoding="utf-8"))
+    source = (ROOT / "corpus" / f"{stem}.txt").read_text(encoding="utf-8").splitlines()
+    pages: dict[int, list[str]] = {}
+    for number, page in layout["lines"].items():
+        pages.setdefault(page, []).append((int(number), source[int(number) - 1]))
+    return {p: [t for _, t in sorted(rows)] for p, rows in pages.items()}
+
+
+def in_order(extracted: str, lines: list[str], wrapped: bool) -> tuple[int, int]:
+    """(lines found in drawing order, lines): each found after the previous one.
+
+    A wrapped source line is looked for by its first 12 characters.
+
+    >>> in_order("甲乙丙\\n丁戊", ["甲乙", "丁戊"], False), in_order("丁戊甲乙", ["甲乙", "丁戊"], False)
+    ((2, 2), (1, 2))
+    """
+    text = _SPACE.sub("", extracted)
+    at, found = 0, 0
+    for line in lines:
+        key = _SPACE.sub("", line)[:12] if wrapped else _SPACE.sub("", line)
+        if not key:
+            continue
+        position = text.find(key, at)
+        if position >= 0:
+            found += 1
+            at = position + len(key)
+    return found, sum(1 for x in lines if _SPACE.sub("", x))
+
+
+def _pdfium_pages(path: Path, n: int) -> list[str]:
+    import pypdfium2 as pdfium
+
+    from rag.ingest.readers.pdf import text_lines
+
+    document = pdfium.PdfDocument(str(path))
+    out = []
+    for i in range(min(n, len(document))):
+        page = document[i]
+        out.append("\n".join(x.text for x in text_lines(page)))
+        page.close()
+    document.close()
+    return out
+
+
+def _pdfium_raw(path: Path, n: int) -> list[str]:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    out = []
+    for i in range(min(n, len(document))):
+        textpage = document[i].get_textpage()
+        out.append(textpage.get_text_range())
+        textpage.close()
+    document.close()
+    return out
+
+
+def _pdfplumber_pages(path: Path, n: int) -> list[str]:
+    import pdfplumber
+
+    with pdfplumber.open(str(path)) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages[:n]]
+
+
+def _pypdf_pages(path: Path, n: int) -> list[str]:
+    import pypdf
+
+    reader = pypdf.PdfReader(str(path))
+    return [page.extract_text() or "" for page in reader.pages[:n]]
+
+
+LIBRARIES = {
+    "pypdfium2 (our lines)": _pdfium_pages,
+    "pypdfium2 (get_text_range)": _pdfium_raw,
+    "pdfplumber": _pdfplumber_pages,
+    "pypdf": _pypdf_pages,
+}
+
+
+def compare_libraries(made: Path, pages: int) -> dict[str, dict]:
+    out = {}
+    for name, read in LIBRARIES.items():
+        found = total = radicals = count = 0
+        seconds = 0.0
+        for stem in STEMS:
+            drawn = drawn_lines(made, stem)
+            started = time.perf_counter()
+            texts = read(made / "pdf" / f"{stem}.pdf", pages)
+            seconds += time.perf_counter() - started
+            for index, text in enumerate(texts):
+                f, t = in_order(text, drawn.get(index, []), stem[:3] in ("002", "004"))
+                found, total = found + f, total + t
+                radicals += len(_RADICALS.findall(text))
+            count += len(texts)
+        out[name] = {"pages": count, "seconds": round(seconds, 2),
+                     "pages_per_s": round(count / seconds, 1), "order": round(found / total, 4),
+                     "radicals": radicals}
+        log(f"{name}: {out[name]}")
+    return out
+
+
+# ---------------------------------------------------------------- per-format workers
+
+
+def worker(fmt: str, quick: bool) -> dict:
+    """Read every test document of one format; pages, seconds, peak memory."""
+    from rag.ingest.readers import read_file
+    from rag.ingest.readers.pages import to_lines
+    from tests.make_documents import OUT, SAMPLE_SCAN
+
+    folder = OUT / ("scan" if fmt == "ocr" else fmt)
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".pdf", ".docx", ".html"))
+    pages = lines = 0
+    accuracy: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    for path in files:
+        extracted = read_file(path)
+        pages += len(extracted.pages)
+        kept = to_lines(extracted)
+        lines += len(kept)
+        if fmt == "ocr":  # the file's text, furniture removed, against the lines drawn
+            from eval.text_accuracy import char_accuracy
+
+            drawn = drawn_lines(OUT, path.stem)
+            first = SAMPLE_SCAN.get(path.stem, (0, len(extracted.pages)))[0]
+            source = "".join("".join(drawn.get(first + p.index, [])) for p in extracted.pages)
+            got = "".join(x.text for x in kept)
+            accuracy.append((f"{path.stem} ({len(extracted.pages)} pages)",
+                             round(char_accuracy(got, source), 4)))
+    seconds = time.perf_counter() - started
+    return {"format": fmt, "files": len(files), "pages": pages, "lines": lines,
+            "seconds": round(seconds, 2), "pages_per_s": round(pages / seconds, 2),
+            "peak_mib": proc_status().get("VmHWM"), "accuracy": accuracy}
+
+
+def run(command: str, quick: bool) -> Result:
+    from tests.make_documents import make_documents
+
+    result = Result("readers", command)
+    made = make_documents()
+    load = load_average()
+    libraries = compare_libraries(made, 5 if quick else LIBRARY_PAGES)
+    result.details["libraries"] = libraries
+    for name, row in libraries.items():
+        result.figure(f"text PDF with {name}: pages/s", row["pages_per_s"], "pages/s",
+                      f"{row['pages']} pages; reading order {row['order']:.2%} of lines; "
+                      f"{row['radicals']} radical code points", load=load)
+    for fmt in ("pdf", "docx", "html", "ocr"):
+        row = run_json("benchmarks.bench_readers", ["--worker", fmt] + (["--quick"] * quick),
+                       timeout_s=900)
+        result.details[fmt] = row
+        unit = {"html": "files/s", "docx": "pages/s"}.get(fmt, "pages/s")
+        label = {"pdf": "text PDF (PDFium, furniture removed)", "docx": "DOCX (page breaks)",
+                 "html": "web page", "ocr": "scanned PDF page (OCR, 200 dpi)"}[fmt]
+        result.figure(f"{label}: speed", row["pages_per_s"], unit,
+                      f"{row['pages']} pages in {row['files']} files, {row['seconds']} s",
+                      load=load_average())
+        result.figure(f"{label}: peak resident memory of the reading process",
+                      row["peak_mib"], "MiB", "Python, the reader and its libraries")
+    scores = [a for _, a in result.details["ocr"]["accuracy"]]
+    if scores:
+        mean = sum(scores) / len(scores)
+        result.figure("OCR character accuracy (letters and digits, NFKC), mean over files",
+                      round(mean, 4), "", f"{result.details['ocr']['accuracy']}")
+        result.aim("OCR character accuracy on scanned gazette pages", ">= 0.97",
+                   f"{min(scores):.4f} (worst file), {mean:.4f} (mean)", min(scores) >= 0.97)
+    result.notes.append(
+        "Test documents: tests/make_documents.py (generated from corpus/; scans rotated up "
+        "to ±0.8°, Gaussian noise σ 12, JPEG quality 60, 200 dpi). Library reading order is "
+        "scored against the lines the generator drew on each page.")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", choices=("pdf", "docx", "html", "ocr"))
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    emit(worker(args.worker, args.quick))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
