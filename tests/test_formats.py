@@ -233,3 +233,21 @@ def test_a_bad_file_in_a_corpus_folder_is_skipped_and_the_rest_read(made, tmp_pa
     assert "damaged or truncated" in reasons["cut.pdf"]
     assert "same name as 004.docx" in reasons["004.pdf"]
     assert len(result.documents) == 2
+
+
+def test_what_was_read_is_kept_and_reused(made, tmp_path, monkeypatch):
+    from rag.errors import DocumentReadError
+    from rag.ingest import corpus
+
+    data = (made / "pdf" / "004_345c30e83f90ffdd.pdf").read_bytes()
+    first = corpus.read_document("004.pdf", data, cache=tmp_path)
+    assert list(tmp_path.glob("*.read*.json"))
+
+    def unread(*args, **kwargs):
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(corpus, "read_bytes", unread)
+    again = corpus.read_document("renamed.pdf", data, cache=tmp_path)
+    assert again.lines == first.lines and again.read_note.startswith("renamed.pdf: pdf")
+    with pytest.raises(DocumentReadError, match="rename it to lie.pdf"):
+        corpus.read_document("lie.docx", data, cache=tmp_path)  # a kept read checks the type too

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.index.collection import keep_originals
+from rag.index.collection import keep_originals, sources_dir
 from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
 from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
@@ -90,7 +90,7 @@ def build_index(
     index_dir = Path(index_dir)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    ingested: Ingested = ingest(corpus_dir, params)
+    ingested: Ingested = ingest(corpus_dir, params, read_cache=sources_dir(index_dir))
     seconds["ingest"] = time.perf_counter() - t
     checks = article_checks(ingested.documents, ingested.passages)
     embedder = embedder or load_embedder()

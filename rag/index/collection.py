@@ -13,9 +13,11 @@ embedding cache has not seen are embedded, and a running ``ragqa serve`` picks t
 new index up (``rag.live``). ``remove_file`` does the same without a file. One
 change at a time: a lock file next to the index serialises them.
 
+What was read from a non-text file is kept beside its original
+(``<sha256>.read<N>.json``), so a rebuild does not OCR a scan again.
+
 Left out: removing one document out of a gazette file (a file goes as a whole),
-versions (adding a file with a name already indexed replaces it), a cache of what
-OCR read (a rebuild reads scanned files again).
+versions (adding a file with a name already indexed replaces it).
 """
 
 from __future__ import annotations
@@ -144,8 +146,9 @@ def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | 
     from rag.ingest.corpus import read_document
 
     notes = []
-    for name, data in incoming:  # read first: a bad file changes nothing
-        notes.append(read_document(name, data, progress=progress).read_note)
+    for name, data in incoming:  # read first (and kept read): a bad file changes nothing
+        notes.append(read_document(name, data, progress=progress,
+                                   cache=sources_dir(index_dir)).read_note)
     with _locked(index_dir):
         current = _current(index_dir, corpus_dir)
         stems = {Path(n).stem: n for n in current}

@@ -32,8 +32,11 @@ class Ingested:
     passages: tuple[Passage, ...]
 
 
-def ingest(folder: str | Path, params: ChunkingParams = ChunkingParams()) -> Ingested:
-    corpus = read_corpus(folder)
+def ingest(folder: str | Path, params: ChunkingParams = ChunkingParams(),
+           read_cache: str | Path | None = None) -> Ingested:
+    """``read_cache``: a folder where what was read from PDFs, DOCX, HTML and images is
+    kept by content hash, so a rebuild does not OCR a scan again."""
+    corpus = read_corpus(folder, cache=read_cache)
     documents: list[Document] = []
     passages: list[Passage] = []
     for corpus_file in corpus.files:

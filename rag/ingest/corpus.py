@@ -16,12 +16,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import CorpusError, DocumentReadError
 from rag.ingest.clean import Line
-from rag.ingest.readers import EXTENSIONS, MAX_FILE_BYTES, Progress, format_of, read_bytes
+from rag.ingest.readers import (
+    EXTENSIONS,
+    MAX_FILE_BYTES,
+    READERS_VERSION,
+    Progress,
+    check_format,
+    format_of,
+    read_bytes,
+)
 from rag.ingest.readers.base import Extracted
 from rag.ingest.readers.pages import to_lines
 from rag.ingest.readers.txt import decode
@@ -64,10 +74,20 @@ class Corpus:
 
 
 def read_document(name: str, data: bytes, use_ocr: bool = True,
-                  progress: Progress | None = None) -> CorpusFile:
-    """One file's bytes as a CorpusFile; DocumentReadError says what is wrong and the fix."""
-    extracted: Extracted = read_bytes(name, data, use_ocr=use_ocr, progress=progress)
+                  progress: Progress | None = None, cache: str | Path | None = None) -> CorpusFile:
+    """One file's bytes as a CorpusFile; DocumentReadError says what is wrong and the fix.
+
+    ``cache``: a folder keeping what was read from a non-text file, by content hash and
+    ``READERS_VERSION`` (an OCR'd scan is read once).
+    """
     digest = hashlib.sha256(data).hexdigest()
+    cached = Path(cache) / f"{digest}.read{READERS_VERSION}.json" if cache else None
+    if cached is not None and cached.is_file() and check_format(name, data) != "txt":
+        record = json.loads(cached.read_text(encoding="utf-8"))
+        lines = tuple(Line(*row) for row in record["lines"])
+        return CorpusFile(name, "\n".join(x.text for x in lines), digest, record["format"],
+                          lines=lines, read_note=record["note"].replace(record["name"], name))
+    extracted: Extracted = read_bytes(name, data, use_ocr=use_ocr, progress=progress)
     if extracted.text is not None:
         return CorpusFile(name, extracted.text, digest, extracted.encoding or "utf-8",
                           read_note=extracted.summary())
@@ -76,12 +96,21 @@ def read_document(name: str, data: bytes, use_ocr: bool = True,
         why = "; ".join(sorted({p.reason for p in extracted.pages if p.reason})) or "no text"
         raise DocumentReadError(f"{name}: no text found ({why}); add a file with text, or a "
                                 "legible scan")
-    return CorpusFile(name, "\n".join(x.text for x in lines), digest, extracted.format,
+    read = CorpusFile(name, "\n".join(x.text for x in lines), digest, extracted.format,
                       lines=lines, read_note=extracted.summary())
+    if cached is not None and use_ocr:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        partial.write_text(json.dumps({
+            "name": name, "format": read.encoding, "note": read.read_note,
+            "lines": [[x.text, x.page, x.number, x.opens_page] for x in lines],
+        }, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, cached)
+    return read
 
 
 def read_corpus(folder: str | Path, use_ocr: bool = True,
-                progress: Progress | None = None) -> Corpus:
+                progress: Progress | None = None, cache: str | Path | None = None) -> Corpus:
     """Read every supported file of a corpus folder, skipping bad files with a reason."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -115,7 +144,8 @@ def read_corpus(folder: str | Path, use_ocr: bool = True,
             skipped.append(SkippedFile(path.name, f"same content as {seen[digest]}; remove one"))
             continue
         try:
-            read = read_document(path.name, data, use_ocr=use_ocr, progress=progress)
+            read = read_document(path.name, data, use_ocr=use_ocr, progress=progress,
+                                 cache=cache)
         except DocumentReadError as exc:
             skipped.append(SkippedFile(path.name, str(exc).removeprefix(f"{path.name}: ")))
             continue
