@@ -28,6 +28,7 @@ from pathlib import Path
 from benchmarks.common import ROOT, Result, emit, load_average, log, proc_status, run_json
 
 LIBRARY_PAGES = 20
+LONG_PAGES = 500
 STEMS = ("000_9f2846b890213e93", "001_0cdaa93c0b4343c5", "002_97e5f3168bf50f07",
          "003_2f4097cb1dcd751f", "004_345c30e83f90ffdd")
 _SPACE = re.compile(r"\s+")
@@ -146,8 +147,47 @@ def compare_libraries(made: Path, pages: int) -> dict[str, dict]:
 # ---------------------------------------------------------------- per-format workers
 
 
+def long_pdf(pages: int) -> Path:
+    """A text PDF of at least ``pages`` pages: the generated 000 PDF repeated."""
+    import pypdf
+
+    from benchmarks.common import TMP
+    from tests.make_documents import OUT
+
+    target = TMP / f"long-{pages}.pdf"
+    if not target.exists():
+        source = pypdf.PdfReader(OUT / "pdf" / "000_9f2846b890213e93.pdf")
+        writer = pypdf.PdfWriter()
+        while len(writer.pages) < pages:
+            for page in source.pages:
+                writer.add_page(page)
+        TMP.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as handle:
+            writer.write(handle)
+    return target
+
+
+def worker_long(pages: int) -> dict:
+    """Read a long PDF: progress reported for every page, peak memory."""
+    from rag.ingest.readers import read_file
+    from rag.ingest.readers.pages import to_lines
+
+    path = long_pdf(pages)
+    calls: list[int] = []
+    started = time.perf_counter()
+    extracted = read_file(path, progress=lambda done, total, how: calls.append(done))
+    lines = to_lines(extracted)
+    seconds = time.perf_counter() - started
+    return {"format": "pdf-long", "pages": len(extracted.pages), "lines": len(lines),
+            "progress_calls": len(calls), "seconds": round(seconds, 2),
+            "pages_per_s": round(len(extracted.pages) / seconds, 2),
+            "peak_mib": proc_status().get("VmHWM"), "bytes": path.stat().st_size}
+
+
 def worker(fmt: str, quick: bool) -> dict:
     """Read every test document of one format; pages, seconds, peak memory."""
+    if fmt == "pdf-long":
+        return worker_long(LONG_PAGES)
     from rag.ingest.readers import read_file
     from rag.ingest.readers.pages import to_lines
     from tests.make_documents import OUT, SAMPLE_SCAN
@@ -204,6 +244,12 @@ def run(command: str, quick: bool) -> Result:
                       load=load_average())
         result.figure(f"{label}: peak resident memory of the reading process",
                       row["peak_mib"], "MiB", "Python, the reader and its libraries")
+    row = run_json("benchmarks.bench_readers", ["--worker", "pdf-long"], timeout_s=900)
+    result.details["pdf-long"] = row
+    result.figure(f"{row['pages']}-page text PDF: read, progress on every page, peak memory",
+                  row["peak_mib"], "MiB",
+                  f"{row['pages_per_s']} pages/s, {row['progress_calls']} progress reports, "
+                  f"{row['bytes'] // 2**20} MiB file", load=load_average())
     scores = [a for _, a in result.details["ocr"]["accuracy"]]
     if scores:
         mean = sum(scores) / len(scores)
@@ -224,7 +270,7 @@ def run(command: str, quick: bool) -> Result:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--worker", choices=("pdf", "docx", "html", "ocr"))
+    parser.add_argument("--worker", choices=("pdf", "docx", "html", "ocr", "pdf-long"))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     emit(worker(args.worker, args.quick))

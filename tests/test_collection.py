@@ -14,7 +14,7 @@ from conftest import CACHE, CORPUS
 
 from rag.errors import CorpusError, DocumentReadError
 from rag.index.build import build_index
-from rag.index.collection import add_files, remove_file, source_files
+from rag.index.collection import add_files, page_image, remove_file, source_files
 from rag.live import LivePipeline
 
 BASE = "004_345c30e83f90ffdd.txt"
@@ -63,6 +63,10 @@ def test_add_then_remove_while_serving(small_index, embedder, made):
     assert top.page is not None
     kept = {f.name: f for f in source_files(index)}
     assert set(kept) == {BASE, ADDED}
+    png = page_image(index, ADDED, top.page)  # the cited page, as printed, for a viewer
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(CorpusError, match="only for PDFs"):
+        page_image(index, BASE, 1)
     assert kept[ADDED].path.read_bytes() == pdf.read_bytes()  # the original, by content
     assert kept[ADDED].path.stem == hashlib.sha256(pdf.read_bytes()).hexdigest()
 
