@@ -152,3 +152,15 @@ def test_document_tab_uploads_lists_and_removes(small_index, embedder, made, tmp
     assert manager.remove("003_2f4097cb1dcd751f.docx", username="staff").startswith("已移除")
     assert manager.file_choices() == [BASE]
     assert isinstance(Pipeline.load(index, embedder=embedder), Pipeline)
+
+
+def test_add_without_an_index_starts_from_the_corpus_folder(tmp_path, embedder, made):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copyfile(CORPUS / BASE, corpus / BASE)
+    (tmp_path / ".ragqa").mkdir()
+    (tmp_path / ".ragqa" / "cache").symlink_to(CACHE.resolve())
+    index = tmp_path / ".ragqa" / "index"
+    add_files([made / "html" / "003_2f4097cb1dcd751f.html"], index, corpus_dir=corpus,
+              embedder=embedder)
+    assert [f.name for f in source_files(index)] == ["003_2f4097cb1dcd751f.html", BASE]

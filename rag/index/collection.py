@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import CorpusError, DocumentReadError, IndexMissingError, RagError
+from rag.errors import CorpusError, DocumentReadError, IndexMissingError
 from rag.index.folder import read_manifest
 from rag.ingest.readers import EXTENSIONS, Progress, format_of
 
@@ -198,16 +198,19 @@ def _first_duplicate(names: list[str]) -> str:
 
 
 def _current(index_dir: Path, corpus_dir) -> dict[str, tuple[str, Path]]:
-    try:
-        files = source_files(index_dir, corpus_dir)
-    except (IndexMissingError, RagError) as exc:
-        if (index_dir / "manifest.json").exists():
-            raise
-        if corpus_dir is None:
-            raise IndexMissingError(f"no index at {index_dir}; build one first: ragqa index "
-                                    "--corpus DIR") from exc
-        return {}  # no index yet: start from the new files only
-    return {f.name: (f.sha256, f.path) for f in files}
+    """The indexed files; with no index yet, the supported files of ``corpus_dir``."""
+    if not (index_dir / "manifest.json").exists():
+        if corpus_dir is None or not Path(corpus_dir).is_dir():
+            raise IndexMissingError(f"no index at {index_dir} and no corpus folder "
+                                    f"{corpus_dir!r}; build one first: ragqa index --corpus DIR")
+        current = {}
+        for path in sorted(Path(corpus_dir).iterdir()):
+            if path.is_file() and format_of(path.name):
+                data = path.read_bytes()
+                current[path.name] = (hashlib.sha256(data).hexdigest(),
+                                      keep_original(index_dir, path.name, data))
+        return current
+    return {f.name: (f.sha256, f.path) for f in source_files(index_dir, corpus_dir)}
 
 
 def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
