@@ -196,6 +196,7 @@ def worker(fmt: str, quick: bool) -> dict:
     files = sorted(p for p in folder.iterdir() if p.suffix in (".pdf", ".docx", ".html"))
     pages = lines = 0
     accuracy: list[tuple[str, float]] = []
+    articles: list[tuple[str, int, int, list[str]]] = []  # drawn, found as articles, missing
     started = time.perf_counter()
     for path in files:
         extracted = read_file(path)
@@ -211,10 +212,17 @@ def worker(fmt: str, quick: bool) -> dict:
             got = "".join(x.text for x in kept)
             accuracy.append((f"{path.stem} ({len(extracted.pages)} pages)",
                              round(char_accuracy(got, source), 4)))
+            from rag.ingest.clean import ARTICLE_RE
+
+            want = [m.group(0).strip() for p in extracted.pages
+                    for t in drawn.get(first + p.index, []) if (m := ARTICLE_RE.match(t.strip()))]
+            found = [m.group(0).strip() for x in kept if (m := ARTICLE_RE.match(x.text))]
+            articles.append((path.stem, len(want), len(found),
+                             [a for a in want if a not in found]))
     seconds = time.perf_counter() - started
     return {"format": fmt, "files": len(files), "pages": pages, "lines": lines,
             "seconds": round(seconds, 2), "pages_per_s": round(pages / seconds, 2),
-            "peak_mib": proc_status().get("VmHWM"), "accuracy": accuracy}
+            "peak_mib": proc_status().get("VmHWM"), "accuracy": accuracy, "articles": articles}
 
 
 def run(command: str, quick: bool) -> Result:
@@ -257,6 +265,11 @@ def run(command: str, quick: bool) -> Result:
                       round(mean, 4), "", f"{result.details['ocr']['accuracy']}")
         result.aim("OCR character accuracy on scanned gazette pages", ">= 0.97",
                    f"{min(scores):.4f} (worst file), {mean:.4f} (mean)", min(scores) >= 0.97)
+        drawn = sum(a[1] for a in result.details["ocr"]["articles"])
+        missing = [m for a in result.details["ocr"]["articles"] for m in a[3]]
+        result.aim("articles on the scanned pages found as articles after OCR", "all",
+                   f"{drawn - len(missing)} of {drawn}" + (f" (missing {missing})" if missing
+                                                          else ""), not missing)
     result.notes.append(
         "On these PDFs (fpdf2, Noto Serif CJK as a CID font) pdfplumber extracts no text and "
         "pypdf puts a NUL before every character; PDFium reads every line in order. The "
