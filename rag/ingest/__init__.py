@@ -40,10 +40,11 @@ def ingest(folder: str | Path, params: ChunkingParams = ChunkingParams(),
     documents: list[Document] = []
     passages: list[Passage] = []
     for corpus_file in corpus.files:
-        lines = corpus_file.lines
-        if lines is None:
+        if corpus_file.lines is not None:
+            lines = list(corpus_file.lines)  # read from pages (PDF, DOCX, HTML, images)
+        else:
             lines = strip_page_furniture(corpus_file.text)
-        found = split_documents(list(lines), corpus_file.name)
+        found = split_documents(lines, corpus_file.name)
         for document in with_status(found):  # status fields read from the texts
             documents.append(document)
             passages.extend(split_passages(document, params))

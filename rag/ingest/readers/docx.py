@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 from rag.errors import DocumentReadError
 from rag.ingest.readers.base import TEXT, Extracted, PageText, PlacedLine, fold_compatibility
@@ -69,15 +70,15 @@ def format_number(fmt: str, n: int) -> str:
 class _Numbering:
     """Counters for automatically numbered paragraphs."""
 
-    def __init__(self, part):
+    def __init__(self, part: Any):
         self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, ilvl) -> fmt
         self.counters: dict[tuple[str, int], int] = {}
         if part is None:
             return
         root = part.element
-        abstract = {}
+        abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
         for a in root.iter(f"{_W}abstractNum"):
-            levels = {}
+            levels: dict[int, tuple[str, str, int]] = {}
             for lvl in a.iter(f"{_W}lvl"):
                 ilvl = int(lvl.get(f"{_W}ilvl"))
                 fmt = lvl.find(f"{_W}numFmt")

@@ -35,8 +35,9 @@ _VOID = {"br", "img", "hr", "meta", "link", "input", "area", "base", "col", "sou
 class _Node:
     __slots__ = ("tag", "attrs", "children", "parent")
 
-    def __init__(self, tag: str, attrs: dict, parent):
-        self.tag, self.attrs, self.children, self.parent = tag, attrs, [], parent
+    def __init__(self, tag: str, attrs: dict[str, str], parent: _Node | None):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[_Node | str] = []
 
 
 class _Tree(HTMLParser):

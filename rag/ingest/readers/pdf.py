@@ -119,7 +119,7 @@ def text_lines(page) -> tuple[PlacedLine, ...]:
                  for top, bottom, right, t in _join_rows(group_rows_plain(pieces), height))
 
 
-def group_rows_plain(pieces):
+def group_rows_plain(pieces: list[tuple[float, float, float, float, str]]) -> list[list]:
     """Rows of (top, bottom, [(left, right, text)]) from placed pieces; see ocr.group_rows."""
     rows: list[list] = []
     for top, bottom, left, right, text in sorted(pieces, key=lambda x: (x[0], x[2])):
@@ -133,7 +133,7 @@ def group_rows_plain(pieces):
     return rows
 
 
-def _join_rows(rows, height: float) -> list[tuple[float, float, float, str]]:
+def _join_rows(rows: list[list], height: float) -> list[tuple[float, float, float, str]]:
     """Pieces of a row joined left to right, ``　`` where they stand a line height apart."""
     out = []
     for top, bottom, members in rows:
