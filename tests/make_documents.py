@@ -18,8 +18,8 @@ or the corpus changes):
   not depend on page breaks).
 - ``scan/<stem>.pdf``: image-only PDFs: pages rendered at 200 dpi with pypdfium2, turned
   by up to ±0.8°, with Gaussian noise and JPEG compression (quality 60), no text layer.
-  ``sample`` (the default) scans pages 1-4 of 000 (the 公告 and the first articles of
-  山西省未成年人保护条例); ``all`` scans every page of every PDF (slow: a benchmark).
+  ``sample`` (the default) scans pages 1-9 of 000 (the 公告 and the whole of
+  山西省未成年人保护条例, 62 articles); ``all`` scans every page of every PDF (slow: a benchmark).
 
 Everything is seeded (``SEED``); the same corpus gives the same files. Text is taken
 from the corpus as printed; page furniture is drawn anew.
@@ -43,7 +43,7 @@ FONT_BOLD = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"
 FONT_INDEX = 2  # Simplified Chinese in Debian's fonts-noto-cjk collection
 SEED = 16
 VERSION = 1  # bump when the output changes
-SAMPLE_SCAN = {"000_9f2846b890213e93": (0, 4)}  # stem -> (first page index, end)
+SAMPLE_SCAN = {"000_9f2846b890213e93": (0, 9)}  # stem -> (first page index, end)
 
 # A4 in points; one layout for every file
 PAGE_W, PAGE_H = 595.28, 841.89
@@ -114,7 +114,7 @@ def lay_out(text: str) -> tuple[list[list[DrawnLine]], list[int]]:
     one page, numbered as printed), a PDF page holds one printed page. Elsewhere lines
     are wrapped at ``FLOW_WIDTH`` points and pages filled in order, numbered 1, 2, ….
     """
-    from rag.clean import strip_page_furniture
+    from rag.ingest.clean import strip_page_furniture
 
     lines = strip_page_furniture(text)
     pages: list[list[DrawnLine]] = []
@@ -218,7 +218,7 @@ def write_docx(stem: str, text: str, out: Path) -> None:
 
 
 def _all_lines(text: str) -> list[DrawnLine]:
-    from rag.clean import strip_page_furniture
+    from rag.ingest.clean import strip_page_furniture
 
     return [DrawnLine(x.text, x.number, 0) for x in strip_page_furniture(text)]
 
@@ -317,7 +317,7 @@ def make_documents(out: Path = OUT, scanned: str = "sample") -> Path:
     stamp = _stamp(scanned)
     if stamp_file.is_file() and stamp_file.read_text() == stamp:
         return out
-    from rag.corpus import read_corpus
+    from rag.ingest.corpus import read_corpus
 
     corpus = read_corpus(CORPUS)
     for sub in ("pdf", "docx", "html", "scan"):
