@@ -356,6 +356,7 @@ def scan_to_answer(quick: bool) -> dict:
     import pypdfium2 as pdfium
 
     pages = len(pdfium.PdfDocument(str(scan)))
+    message = message.replace(f"{ROOT}/", "")  # paths relative to the checkout
     return {"pages": pages, "message": message[:300], "added_s": round(added, 1),
             "answered_s": round(answered, 1), "cited": cited,
             "first_page_read_s": round(steps[1][0], 1) if len(steps) > 1 else None}
