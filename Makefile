@@ -37,7 +37,7 @@ $(VENV)/.installed: pyproject.toml
 # torch is pinned to the CPU build on this machine's disk before anything asks for it
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,scale]'
 	touch $@
 
 # Debian's Chromium and CJK fonts for the browser test (Playwright's own download fails here)

@@ -41,3 +41,7 @@ class LLMError(RagError):
 
 class DocumentReadError(CorpusError):
     """One file cannot be read: unsupported, lying about its type, encrypted, damaged, empty."""
+
+
+class BackendUnavailableError(RagError):
+    """A search backend's server (Milvus) or a compute cluster (Ray) does not answer."""

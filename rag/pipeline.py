@@ -25,7 +25,7 @@ from rag.answer.offline import Basis, SupportModel, measure_basis
 from rag.embed import Embedder
 from rag.index.folder import DEFAULT_INDEX_DIR, LoadedIndex, Manifest, open_index
 from rag.index.store import PassageStore
-from rag.search.backends import DEFAULT_BACKEND, make_backend
+from rag.search.backends import backend_name, make_backend
 from rag.search.query import (
     DEFAULT_K,
     DEFAULT_RETRIEVER,
@@ -74,7 +74,8 @@ class QA(Protocol):
 
 class Pipeline:
     def __init__(self, index: LoadedIndex, embedder: Embedder, llm: Any = None,
-                 reranker: Any = None, backend: str = DEFAULT_BACKEND):
+                 reranker: Any = None, backend: str | None = None,
+                 milvus_uri: str | None = None):
         self.index = index
         self.index_dir: Path = index.folder
         self.manifest: Manifest = index.manifest
@@ -83,7 +84,8 @@ class Pipeline:
         self.embedder = embedder
         self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
         self.reranker = reranker  # a CrossEncoderReranker when RAGQA_RERANKER is set
-        self.retriever = Retriever(index, make_backend(backend, index), embedder)
+        self.retriever = Retriever(index, make_backend(backend_name(backend), index, milvus_uri),
+                                   embedder)
         self.support = SupportModel.from_lexical(index.lexical, index.passages)
         self.answerer: Answerer = make_answerer(self.support, llm)
         self._doc_by_id = {d.id: d for d in index.documents}
@@ -91,7 +93,10 @@ class Pipeline:
     @classmethod
     def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
              embedder: Embedder | None = None, verify: bool = True, llm: Any = "env",
-             reranker: Any = "env", backend: str = DEFAULT_BACKEND) -> Pipeline:
+             reranker: Any = "env", backend: str | None = None,
+             milvus_uri: str | None = None) -> Pipeline:
+        """``backend``: ``local`` or ``milvus`` (default RAGQA_BACKEND, else ``local``);
+        ``milvus_uri`` (default RAGQA_MILVUS_URI, else ``.ragqa/milvus.db``)."""
         from rag.answer.llm import LLMConfig
         from rag.embed import load_embedder
         from rag.search.rerank import load_reranker
@@ -101,7 +106,7 @@ class Pipeline:
         embedder = embedder or load_embedder()
         index = open_index(index_dir or DEFAULT_INDEX_DIR, embedder.name, embedder.dim,
                            corpus_dir, verify)
-        return cls(index, embedder, llm, reranker, backend)
+        return cls(index, embedder, llm, reranker, backend, milvus_uri)
 
     # ------------------------------------------------------------ lookup
 

@@ -47,6 +47,16 @@ def _add_retrieval(parser: argparse.ArgumentParser) -> None:
                              "superseded, draft, unknown (RAGQA_STATUS; default: all but "
                              "superseded versions)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    _add_backend(parser)
+
+
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("local", "milvus"), default=_env("BACKEND"),
+                        help="where ranking runs: local (FAISS and our BM25, the default) or "
+                             "milvus (RAGQA_BACKEND)")
+    parser.add_argument("--milvus-uri", default=_env("MILVUS_URI"),
+                        help="a local file for Milvus Lite (default .ragqa/milvus.db) or "
+                             "http://host:19530 (RAGQA_MILVUS_URI)")
 
 
 def _add_as_of(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "source file, status), or, with no index yet, those the corpus "
                         "gives, and stop")
     _add_as_of(p)
+    _add_backend(p)
+    p.add_argument("--ray", nargs="?", const="local", default=_env("RAY_ADDRESS"),
+                   metavar="ADDRESS",
+                   help="embed on Ray: a cluster address (ray://head:10001), or none for a "
+                        "local Ray on this machine (RAGQA_RAY_ADDRESS)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Ray embedding workers (default: one per CPU of the cluster)")
 
     p = sub.add_parser("add", help="add files or folders (.txt .pdf .docx .html images) to "
                                    "the index; a running serve picks them up")
@@ -137,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default %(default)s)")
     p.add_argument("--seed", type=int, default=int(_env("EVAL_SEED", "0")),
                    help="seed of the resampling (RAGQA_EVAL_SEED; default %(default)s)")
+    _add_backend(p)
     return parser
 
 
@@ -158,9 +176,13 @@ def cmd_index(args) -> int:
     if args.list_documents:
         return _list_documents(args)
     from rag.index.build import build_index
+    from rag.index.milvus import DEFAULT_URI
+    from rag.index.ray_embed import ray_options
 
+    milvus_uri = (args.milvus_uri or DEFAULT_URI) if args.backend == "milvus" else None
     report = build_index(args.corpus, args.index, embedder=_embedder(args),
-                         faiss_kind=args.faiss, force=args.rebuild)
+                         faiss_kind=args.faiss, force=args.rebuild,
+                         ray=ray_options(args.ray, args.workers), milvus_uri=milvus_uri)
     for name, reason in report.skipped_files:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     print(report.summary())
@@ -244,7 +266,8 @@ def _embedder(args):
 def _load(args):
     from rag.pipeline import Pipeline
 
-    return Pipeline.load(args.index, embedder=_embedder(args))
+    return Pipeline.load(args.index, embedder=_embedder(args), backend=args.backend,
+                         milvus_uri=args.milvus_uri)
 
 
 def cmd_search(args) -> int:

@@ -2,7 +2,11 @@
 
 Steps, each timed in the BuildReport: ingest (read, clean, split), embed (through
 the on-disk embedding cache, so a rebuild embeds only new or changed passages),
-FAISS, BM25, write (to a temporary folder swapped in whole).
+FAISS, BM25, write (to a temporary folder swapped in whole), and, with a Milvus URI,
+milvus (a new collection behind the alias, or the live one updated by id).
+
+``ray``: the misses are embedded by actors on a Ray cluster (``rag.index.ray_embed``)
+instead of in this process; the cache, the vectors and the index are the same.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from rag.errors import RagError
 from rag.index.collection import keep_originals, sources_dir
@@ -33,6 +39,8 @@ class BuildReport:
     skipped_files: tuple[tuple[str, str], ...]
     up_to_date: bool = False
     faiss_index: str = "flat"
+    milvus: str = ""  # what happened to the Milvus collection, when a URI was given
+    ray_workers: int = 0  # Ray actors that embedded the misses (0: this process)
     articles: tuple[ArticleCheck, ...] = ()  # article passages against 第N条 headings
 
     def article_lines(self) -> list[str]:
@@ -48,12 +56,16 @@ class BuildReport:
 
     def summary(self) -> str:
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        milvus = f"; {self.milvus}" if self.milvus else ""
         if self.up_to_date:
-            return f"index at {self.index_dir} is up to date ({self.n_passages} passages)"
+            return (f"index at {self.index_dir} is up to date ({self.n_passages} passages)"
+                    f"{milvus}")
+        on_ray = f" on {self.ray_workers} Ray workers" if self.ray_workers else ""
         return (
             f"indexed {self.n_documents} documents, {self.n_passages} passages into "
-            f"{self.index_dir} ({self.faiss_index}); embedded {self.embedded}, reused "
+            f"{self.index_dir} ({self.faiss_index}); embedded {self.embedded}{on_ray}, reused "
             f"{self.reused} from cache; {steps}; total {sum(self.seconds.values()):.1f}s"
+            f"{milvus}"
         )
 
 
@@ -82,9 +94,12 @@ def build_index(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     force: bool = False,
+    ray=None,
+    milvus_uri: str | None = None,
 ) -> BuildReport:
+    """Build (or bring up to date) the index folder, and the Milvus collection at
+    ``milvus_uri`` when one is given. ``ray``: a ``RayOptions`` to embed on Ray."""
     from rag.embed import load_embedder
-    from rag.index.embed_cache import EmbeddingCache
     from rag.index.lexical import LexicalIndex
 
     index_dir = Path(index_dir)
@@ -107,14 +122,19 @@ def build_index(
     )
     passages_sha256 = hashlib.sha256(passage_lines(ingested.passages)).hexdigest()
     keep_originals(index_dir, corpus_dir, ingested.corpus.files)
-    if not force and _up_to_date(index_dir, fields, passages_sha256):
-        return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages), 0,
-                           len(ingested.passages), seconds, skipped, up_to_date=True,
-                           faiss_index=kind, articles=checks)
     texts = [embedding_text(p) for p in ingested.passages]
+    cache_root = Path(cache_dir or index_dir.parent / "cache")
+    embedded = _Embedded(texts, embedder, cache_root, ray, progress)
+    if not force and _up_to_date(index_dir, fields, passages_sha256):
+        milvus = _update_milvus(milvus_uri, ingested.passages, texts, embedded, embedder,
+                                passages_sha256, force, seconds)
+        return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
+                           embedded.stats.misses if embedded.stats else 0,
+                           len(ingested.passages), seconds, skipped, up_to_date=True,
+                           faiss_index=kind, articles=checks, milvus=milvus,
+                           ray_workers=embedded.workers)
     t = time.perf_counter()
-    cache = EmbeddingCache(Path(cache_dir or index_dir.parent / "cache"), embedder.name, embedder.dim)
-    vectors, stats = cache.embed(texts, embedder.embed_passages, progress=progress)
+    vectors = embedded.vectors()
     seconds["embed"] = time.perf_counter() - t
     t = time.perf_counter()
     vector_index = build_faiss(vectors, kind)
@@ -125,9 +145,83 @@ def build_index(
     t = time.perf_counter()
     write_index(index_dir, fields, ingested.passages, ingested.documents, vector_index, lexical)
     seconds["write"] = time.perf_counter() - t
+    milvus = _update_milvus(milvus_uri, ingested.passages, texts, embedded, embedder,
+                            passages_sha256, force, seconds)
     return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
-                       stats.misses, stats.hits, seconds, skipped, faiss_index=kind,
-                       articles=checks)
+                       embedded.stats.misses, embedded.stats.hits, seconds, skipped,
+                       faiss_index=kind, articles=checks, milvus=milvus,
+                       ray_workers=embedded.workers)
+
+
+class _Embedded:
+    """The passages' vectors through the cache, computed once when first needed, the
+    misses embedded here or on Ray."""
+
+    def __init__(self, texts: list[str], embedder, cache_root: Path, ray, progress: bool):
+        self._texts, self._embedder, self._root = texts, embedder, cache_root
+        self._ray, self._progress = ray, progress
+        self._vectors: np.ndarray | None = None
+        self.stats = None
+        self.workers = 0
+
+    def vectors(self) -> np.ndarray:
+        if self._vectors is not None:
+            return self._vectors
+        from rag.index.embed_cache import FLUSH_EVERY, EmbeddingCache
+
+        name, dim = self._embedder.name, self._embedder.dim
+        if self._ray is None:
+            cache = EmbeddingCache(self._root, name, dim)
+            self._vectors, self.stats = cache.embed(self._texts, self._embedder.embed_passages,
+                                                    progress=self._progress)
+            return self._vectors
+        from rag.index.ray_embed import RayEmbedding
+
+        cache = EmbeddingCache(self._root, name, dim)
+        if all(t in cache for t in self._texts):  # nothing to send: Ray is not started
+            self._vectors, self.stats = cache.embed(self._texts, self._embedder.embed_passages)
+            return self._vectors
+        with RayEmbedding(name, self._ray) as remote:
+            self.workers = remote.workers
+            # a flush per round of batches keeps every worker busy between two shard writes
+            flush = max(FLUSH_EVERY, remote.workers * self._ray.batch_size * 2)
+            cache = EmbeddingCache(self._root, name, dim, flush_every=flush)
+            self._vectors, self.stats = cache.embed(self._texts, remote,
+                                                    progress=self._progress)
+        return self._vectors
+
+
+def _update_milvus(uri: str | None, passages, texts, embedded: _Embedded, embedder,
+                   passages_sha256: str, force: bool, seconds: dict) -> str:
+    """Bring the collection at ``uri`` to these passages: a new collection behind the
+    alias when there is none, the embedder changed or ``force``; else upsert / delete
+    by id in place. Returns what was done, for the report."""
+    if not uri:
+        return ""
+    from rag.index.milvus import (
+        CollectionInfo,
+        collection_info,
+        describe_uri,
+        sync_collection,
+        write_collection,
+    )
+
+    t = time.perf_counter()
+    info = CollectionInfo(embedder.name, embedder.dim, passages_sha256)
+    current = collection_info(uri)
+    if current == info and not force:
+        return f"Milvus at {describe_uri(uri)} is up to date"
+    vectors = embedded.vectors()
+    if force or current is None or (current.embedder, current.dim, current.schema) != (
+            info.embedder, info.dim, info.schema):
+        name = write_collection(uri, passages, vectors, texts, info)
+        done = f"Milvus at {describe_uri(uri)}: wrote {name}, alias switched"
+    else:
+        sync = sync_collection(uri, passages, vectors, texts, info)
+        done = (f"Milvus at {describe_uri(uri)}: {sync.upserted} upserted, {sync.deleted} "
+                f"deleted, {sync.unchanged} unchanged")
+    seconds["milvus"] = time.perf_counter() - t
+    return done
 
 
 def _up_to_date(index_dir: Path, fields: dict, passages_sha256: str) -> bool:

@@ -106,6 +106,10 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._index)
 
+    def __contains__(self, text: str) -> bool:
+        """Whether a text's vector is cached."""
+        return text_key(text) in self._index
+
     # ------------------------------------------------------------------ public
 
     def embed(

@@ -141,9 +141,9 @@ class Retriever:
         if ref.article_no is None:
             return []
         if ref.doc_ids:
-            groups = [self.passages.article_rows(ref.article_no, d) for d in ref.doc_ids]
+            groups = [self.backend.article_rows(ref.article_no, d) for d in ref.doc_ids]
         else:  # every document's article of that number
-            rows = self.passages.article_rows(ref.article_no)
+            rows = self.backend.article_rows(ref.article_no)
             docs = self._doc_of_row[rows]
             groups = [rows[docs == doc] for doc in np.unique(docs)]
         mask = scope.mask

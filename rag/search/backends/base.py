@@ -44,3 +44,7 @@ class SearchBackend(Protocol):
     def vector(self, row: int) -> np.ndarray:
         """The stored vector of a passage row (unit length)."""
         ...
+
+    def article_rows(self, article_no: int, doc_id: str | None = None) -> np.ndarray:
+        """Rows of an article's passages, exactly: in one document, or in every one."""
+        ...

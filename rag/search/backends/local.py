@@ -34,6 +34,7 @@ class LocalBackend:
     def __init__(self, index: LoadedIndex):
         self.vectors = index.vectors  # a FAISS index, rows aligned with passages
         self.lexical = index.lexical
+        self.passages = index.passages
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
         self._weight_of_doc = np.array([TYPE_WEIGHT.get(d.doc_type, 1.0)
@@ -59,6 +60,9 @@ class LocalBackend:
 
     def vector(self, row: int) -> np.ndarray:
         return self.vectors.reconstruct(int(row))
+
+    def article_rows(self, article_no: int, doc_id: str | None = None) -> np.ndarray:
+        return self.passages.article_rows(article_no, doc_id)
 
     def _dense(self, query: Query, mask: np.ndarray | None, k: int) -> list[tuple[int, float]]:
         import faiss

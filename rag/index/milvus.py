@@ -1,0 +1,403 @@
+"""Search on Milvus: dense and BM25 full-text search inside Milvus, fused there (RRF).
+
+One ``MilvusClient`` code path serves both deployments: a local path ending in ``.db``
+(``.ragqa/milvus.db``) runs Milvus Lite inside this process (``pip install
+milvus-lite``, no server); an ``http://host:19530`` URI talks to a Milvus standalone
+or cluster.
+
+The collection holds what a citation needs, one row a passage: the stable passage id
+(primary key), document id, title and type, source file, page, chapter, section,
+article label and number, the verbatim text, the dense vector, and a ``lexical``
+copy of the text (normalised, punctuation removed) that Milvus' BM25 function
+tokenises with its jieba analyzer, our stop words filtered out. A question runs as
+one ``hybrid_search``: the dense request and the BM25 request, each with the filters
+(document ids, document type) pushed down as a Milvus expression, fused by Milvus'
+RRF ranker (k 60, as ``rag.search``'s own fusion). Article lookup (第N条 of a named
+document) is an exact filter query, never a similarity search.
+
+Versions: a build writes a new collection ``ragqa_v<time>`` and only then points
+the alias ``ragqa`` at it, so a half-built collection is never served (the promise
+the folder swap keeps); the collection before it is kept, older ones dropped.
+``sync`` updates the live collection in place: upsert by passage id what is new or
+changed (a content hash per row says which), delete what is gone.
+
+The collection records (property ``ragqa.info``) the embedder, its dimension and the
+sha256 of the passages it holds; opening it checks them against the index folder.
+
+Left out: partitions per document type, Milvus' own embedding functions (vectors
+come from ``rag.embed``, the same as FAISS's), authentication beyond what the URI
+carries, and a pure-Milvus serving process without the index folder (documents,
+titles and the refusal statistics are still read from it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import BackendUnavailableError, IndexMismatchError, RagError
+from rag.text import STOPWORDS, search_text, tokenize
+from rag.types import Passage
+
+log = logging.getLogger(__name__)
+
+ENV_URI = "RAGQA_MILVUS_URI"
+DEFAULT_URI = str(Path(".ragqa") / "milvus.db")
+ALIAS = "ragqa"  # the name questions are asked of
+PREFIX = "ragqa_v"  # collections written by builds
+INFO_PROPERTY = "ragqa.info"
+SCHEMA_VERSION = 1
+TIMEOUT = 5.0  # seconds a Milvus call may take, retries included
+INSERT_BATCH = 512
+RRF_K = 60
+FLAT_BELOW = 200_000  # exact dense search below this many passages, HNSW above
+MAX_VARCHAR = 65_535  # bytes, Milvus' limit for one VARCHAR value
+NO_INT = -1  # page / article_no absent
+_PUNCTUATION = re.compile(r"[^\w.\u3400-\u9fff]+")
+PASSAGE_COLUMNS = ("id", "doc_id", "doc_title", "doc_type", "source_file", "page", "chapter",
+           "section", "article", "article_no", "text")
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """What a collection was built from; checked when a pipeline opens it."""
+
+    embedder: str
+    dim: int
+    passages_sha256: str  # of passages.jsonl, the same as the index folder's checksum
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> CollectionInfo:
+        return cls(**json.loads(text))
+
+
+def bigram_term(gram: str) -> str:
+    """A character bigram as one ASCII term: jieba keeps an ASCII run whole, so Milvus'
+    jieba analyzer indexes it as it stands (no Milvus analyzer emits CJK bigrams).
+
+    >>> bigram_term("节约"), bigram_term("m2")
+    ('bg008282007ea6', 'bg00006d000032')
+    """
+    return "bg" + "".join(f"{ord(ch):06x}" for ch in gram)
+
+
+def lexical_text(text: str) -> str:
+    """The text Milvus' BM25 analyzer sees: normalised as our own lexical index
+    normalises it (NFKC, lower case), punctuation turned into spaces, then its
+    character bigrams as ASCII terms; so the analyzer yields jieba's words and the
+    bigrams, the tokens of our own ``mixed`` BM25.
+
+    >>> lexical_text("节约能源。")
+    '节约能源  bg008282007ea6 bg007ea60080fd bg0080fd006e90'
+    """
+    words = _PUNCTUATION.sub(" ", search_text(text))
+    return words + " " + " ".join(bigram_term(g) for g in tokenize(text, "bigram"))
+
+
+def content_hash(passage: Passage, search_body: str) -> str:
+    """A row's content hash: what ``sync`` compares to find changed passages."""
+    record = json.dumps(passage.to_json(), ensure_ascii=False, sort_keys=True) + search_body
+    return hashlib.sha256(record.encode("utf-8")).hexdigest()
+
+
+def quoted(value: str) -> str:
+    """A string literal for a Milvus filter expression.
+
+    >>> quoted('f#000'), quoted('a"b')
+    ('"f#000"', '"a\\\\"b"')
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
+def filter_expr(doc_ids: Sequence[str] = (), doc_type: str | None = None) -> str:
+    """The Milvus expression for documents and a type ('' for none).
+
+    >>> filter_expr(("d#001", "d#000"), "regulation")
+    'doc_id in ["d#000", "d#001"] and doc_type == "regulation"'
+    """
+    parts = []
+    if doc_ids:
+        parts.append(f"doc_id in [{', '.join(quoted(d) for d in sorted(set(doc_ids)))}]")
+    if doc_type:
+        parts.append(f"doc_type == {quoted(doc_type)}")
+    return " and ".join(parts)
+
+
+def describe_uri(uri: str) -> str:
+    """How messages name a URI: a Lite file with its absolute path."""
+    return uri if "://" in uri else f"{uri} (Milvus Lite, {Path(uri).resolve()})"
+
+
+def unavailable(uri: str, exc: BaseException) -> BackendUnavailableError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return BackendUnavailableError(
+        f"Milvus at {describe_uri(uri)} does not answer ({first[:200]}); start it, or set "
+        f"{ENV_URI} to a running Milvus (http://host:19530) or to a local file "
+        f"({DEFAULT_URI}) for Milvus Lite, or use the local index (RAGQA_BACKEND=faiss)"
+    )
+
+
+def connect(uri: str, timeout: float = TIMEOUT):
+    """A ``MilvusClient`` for a URI: Milvus Lite for a ``.db`` path, a server otherwise."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:
+        raise RagError(f"the Milvus backend needs pymilvus and milvus-lite ({exc}); install "
+                       "them with: pip install -e '.[scale]'") from exc
+    if "://" not in uri:
+        if not uri.endswith(".db"):
+            raise RagError(f"the Milvus URI {uri!r} is neither http://host:port nor a local "
+                           f"path ending in .db; use e.g. {DEFAULT_URI}")
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return MilvusClient(uri=uri, timeout=timeout)
+    except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError
+        raise unavailable(uri, exc) from exc
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def _schema(dim: int):
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+    schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
+    schema.add_field("doc_title", DataType.VARCHAR, max_length=4096)
+    schema.add_field("doc_type", DataType.VARCHAR, max_length=64)
+    schema.add_field("source_file", DataType.VARCHAR, max_length=1024)
+    schema.add_field("page", DataType.INT64)
+    schema.add_field("chapter", DataType.VARCHAR, max_length=4096)
+    schema.add_field("section", DataType.VARCHAR, max_length=8192)
+    schema.add_field("article", DataType.VARCHAR, max_length=256)
+    schema.add_field("article_no", DataType.INT64)
+    schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
+    schema.add_field("lexical", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
+                     analyzer_params=ANALYZER)
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+    schema.add_field("content_sha", DataType.VARCHAR, max_length=64)
+    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
+                                 input_field_names=["lexical"], output_field_names=["sparse"]))
+    return schema
+
+
+# jieba in search mode (未成年人 -> 未成年, 成年人, 未成年人), our stop words removed
+ANALYZER = {"tokenizer": "jieba",
+            "filter": [{"type": "stop", "stop_words": sorted(STOPWORDS)}]}
+
+
+def _index_params(client, n: int):
+    params = client.prepare_index_params()
+    if n < FLAT_BELOW:
+        params.add_index("dense", index_type="FLAT", metric_type="IP")
+    else:
+        params.add_index("dense", index_type="HNSW", metric_type="IP",
+                         params={"M": 32, "efConstruction": 200})
+    params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": 1.5, "bm25_b": 0.75})
+    return params
+
+
+def _rows(passages: Sequence[Passage], vectors: np.ndarray, search_texts: Sequence[str]):
+    for passage, vector, body in zip(passages, vectors, search_texts, strict=True):
+        if len(passage.text.encode("utf-8")) > MAX_VARCHAR:
+            raise RagError(f"passage {passage.id!r} is over {MAX_VARCHAR:,} bytes, more than a "
+                           "Milvus text field holds; split it (chunking max_chars)")
+        lexical = lexical_text(body).encode("utf-8")[:MAX_VARCHAR].decode("utf-8", "ignore")
+        yield {
+            "id": passage.id, "doc_id": passage.doc_id, "doc_title": passage.doc_title,
+            "doc_type": passage.doc_type, "source_file": passage.source_file,
+            "page": NO_INT if passage.page is None else passage.page,
+            "chapter": passage.chapter or "", "section": passage.section or "",
+            "article": passage.article or "",
+            "article_no": NO_INT if passage.article_no is None else passage.article_no,
+            "text": passage.text, "lexical": lexical,
+            "dense": np.asarray(vector, dtype=np.float32).tolist(),
+            "content_sha": content_hash(passage, body),
+        }
+
+
+def _batches(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
+                     search_texts: Sequence[str], info: CollectionInfo,
+                     alias: str = ALIAS) -> str:
+    """Write every passage into a new collection, then point ``alias`` at it.
+
+    ``search_texts`` are the texts BM25 indexes (``rag.build.embedding_text``: title and
+    place with the text). Returns the new collection's name. A failure before the
+    alias moves leaves the served collection as it was (the half-built one is dropped).
+    """
+    client = connect(uri)
+    name = f"{PREFIX}{time.time_ns()}"
+    try:
+        client.create_collection(name, schema=_schema(info.dim),
+                                 index_params=_index_params(client, len(passages)),
+                                 properties={INFO_PROPERTY: info.to_json()})
+        for batch in _batches(_rows(passages, vectors, search_texts), INSERT_BATCH):
+            client.insert(name, batch, timeout=60)
+        client.flush(name, timeout=600)
+        client.load_collection(name, timeout=600)
+        previous = alias_target(client, alias)
+        if previous is None:
+            client.create_alias(name, alias, timeout=TIMEOUT)
+        else:
+            client.alter_alias(name, alias, timeout=TIMEOUT)
+    except RagError:
+        _drop_quietly(client, name)
+        raise
+    except Exception as exc:
+        _drop_quietly(client, name)
+        raise unavailable(uri, exc) from exc
+    # keep the collection just replaced (a question in flight may still read it)
+    for old in sorted(c for c in client.list_collections() if c.startswith(PREFIX)):
+        if old not in (name, previous):
+            _drop_quietly(client, old)
+    log.info("Milvus at %s: %s now serves %d passages (was %s)", uri, alias, len(passages),
+             previous)
+    return name
+
+
+def alias_target(client, alias: str) -> str | None:
+    if alias not in client.list_aliases().get("aliases", []):
+        return None
+    return client.describe_alias(alias)["collection_name"]
+
+
+def _drop_quietly(client, name: str) -> None:
+    try:
+        client.drop_collection(name)
+    except Exception as exc:  # a failed cleanup must not hide the error that caused it
+        log.warning("could not drop the Milvus collection %s (%s)", name, exc)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    upserted: int
+    deleted: int
+    unchanged: int
+
+
+def sync_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
+                    search_texts: Sequence[str], info: CollectionInfo,
+                    alias: str = ALIAS) -> SyncReport:
+    """Bring the live collection to these passages in place: upsert by id what is new or
+    changed, delete the ids that are gone. The collection must hold the same embedder
+    and dimension (else write a new one with ``write_collection``)."""
+    client = connect(uri)
+    try:
+        name = alias_target(client, alias)
+        if name is None:
+            raise IndexMismatchError(f"no collection {alias!r} at {describe_uri(uri)}; build "
+                                     "it with: ragqa index --backend milvus --rebuild")
+        check_info(client, name, uri, info.embedder, info.dim)
+        client.load_collection(name, timeout=600)
+        stored = _stored_hashes(client, name)
+        rows = list(_rows(passages, vectors, search_texts))
+        changed = [r for r in rows if stored.get(r["id"]) != r["content_sha"]]
+        gone = sorted(set(stored) - {r["id"] for r in rows})
+        for batch in _batches(changed, INSERT_BATCH):
+            client.upsert(name, batch, timeout=60)
+        for batch in _batches(gone, INSERT_BATCH):
+            client.delete(name, ids=batch, timeout=60)
+        client.alter_collection_properties(name, properties={INFO_PROPERTY: info.to_json()})
+        client.flush(name, timeout=600)
+    except RagError:
+        raise
+    except Exception as exc:
+        raise unavailable(uri, exc) from exc
+    return SyncReport(len(changed), len(gone), len(rows) - len(changed))
+
+
+def _stored_hashes(client, name: str) -> dict[str, str]:
+    """Every row's id and content hash, read in pages by a query iterator."""
+    # Milvus Lite's in-process server logs a traceback for a timestamp call the iterator
+    # makes first (it then uses the client's clock); silence that one logger meanwhile
+    server_log = logging.getLogger("grpc._server")
+    level = server_log.level
+    server_log.setLevel(logging.CRITICAL)
+    try:
+        iterator = client.query_iterator(name, batch_size=1000, filter="",
+                                         output_fields=["id", "content_sha"], timeout=60)
+    finally:
+        server_log.setLevel(level)
+    stored: dict[str, str] = {}
+    while True:
+        batch = iterator.next()
+        if not batch:
+            break
+        stored.update((r["id"], r["content_sha"]) for r in batch)
+    iterator.close()
+    return stored
+
+
+def collection_info(uri: str, alias: str = ALIAS) -> CollectionInfo | None:
+    """What the collection behind ``alias`` was built from; None when there is none."""
+    client = connect(uri)
+    try:
+        name = alias_target(client, alias)
+        return None if name is None else _read_info(client, name, uri)
+    except RagError:
+        raise
+    except Exception as exc:
+        raise unavailable(uri, exc) from exc
+
+
+def _read_info(client, name: str, uri: str) -> CollectionInfo:
+    properties = client.describe_collection(name, timeout=TIMEOUT).get("properties") or {}
+    try:
+        return CollectionInfo.from_json(properties[INFO_PROPERTY])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexMismatchError(
+            f"the Milvus collection {name} at {describe_uri(uri)} was not written by ragqa "
+            f"(no readable {INFO_PROPERTY}); rebuild it with: ragqa index --backend milvus "
+            "--rebuild") from exc
+
+
+def check_info(client, name: str, uri: str, embedder: str, dim: int) -> CollectionInfo:
+    info = _read_info(client, name, uri)
+    if info.schema != SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"the Milvus collection {name} at {describe_uri(uri)} has schema {info.schema}, "
+            f"this program reads {SCHEMA_VERSION}; rebuild it with: ragqa index --backend "
+            "milvus --rebuild")
+    if (info.embedder, info.dim) != (embedder, dim):
+        raise IndexMismatchError(
+            f"the Milvus collection {name} at {describe_uri(uri)} was built with "
+            f"{info.embedder} ({info.dim} dims) but the embedder is {embedder} ({dim} dims); "
+            f"set RAGQA_EMBED_MODEL to {info.embedder}, or rebuild it with: ragqa index "
+            "--backend milvus --rebuild")
+    return info
+
+
+def passage_of_row(row: dict) -> Passage:
+    """The passage a collection row holds (the inverse of what a build writes)."""
+    record = {name: row.get(name) for name in PASSAGE_COLUMNS}
+    for name in ("chapter", "section", "article"):
+        record[name] = record[name] or None
+    for name in ("page", "article_no"):
+        record[name] = None if record[name] in (None, NO_INT) else int(record[name])
+    return Passage(**record)

@@ -1,0 +1,206 @@
+"""The Milvus search backend, for real: Milvus Lite in this process, and a Milvus Lite
+server in a child process for the faults a network brings (a URI that does not
+answer, a connection dropped mid-question, recovery).
+
+One collection is written per test session (the real corpus, vectors from the
+embedding cache) and every question is asked of it through ``Pipeline.search``.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import CACHE, CORPUS, free_port
+
+pytest.importorskip("pymilvus")
+pytest.importorskip("milvus_lite")
+
+from rag.errors import BackendUnavailableError, IndexMismatchError  # noqa: E402
+from rag.index import milvus as mv  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(built_index, tmp_path_factory):
+    """A Milvus Lite file holding the real corpus, written once by a real build."""
+    from rag.index.build import build_index
+
+    uri = str(tmp_path_factory.mktemp("milvus") / "milvus.db")
+    report = build_index(CORPUS, built_index, cache_dir=CACHE, progress=False, milvus_uri=uri)
+    assert "alias switched" in report.milvus, report.summary()
+    return uri
+
+
+@pytest.fixture(scope="session")
+def on_milvus(built_index, milvus_uri):
+    return Pipeline.load(built_index, backend="milvus", milvus_uri=milvus_uri)
+
+
+def top(hits, n=1):
+    return [(h.passage.doc_title, h.passage.article) for h in hits[:n]]
+
+
+@pytest.mark.parametrize("retriever", ["hybrid", "dense", "bm25"])
+def test_citizen_question_finds_the_article(on_milvus, retriever):
+    hits = on_milvus.search("网吧能让未成年人进去吗？", k=5, retriever=retriever)
+    assert on_milvus.retriever.remote is not None
+    assert ("山西省未成年人保护条例", "第二十九条") in top(hits, 5)
+
+
+def test_dense_ranking_is_the_faiss_ranking(on_milvus, pipeline):
+    """Exact inner product on both sides: the same passages in the same order."""
+    question = "孩子在学校被同学欺负了，学校应该怎么做？"
+    milvus = on_milvus.search(question, k=10, retriever="dense")
+    local = pipeline.search(question, k=10, retriever="dense")
+    assert [h.passage.id for h in milvus] == [h.passage.id for h in local]
+    assert np.allclose([h.score for h in milvus], [h.score for h in local], atol=1e-5)
+
+
+def test_article_lookup_is_an_exact_filter_query(on_milvus):
+    hits = on_milvus.search("《山西省节约能源条例》第二十条怎么规定的？", k=3)
+    assert hits[0].source == "clause"
+    assert top(hits) == [("山西省节约能源条例", "第二十条")]
+
+
+def test_filters_are_pushed_down(on_milvus):
+    notice = on_milvus.search("节约能源", k=8, doc_type="notice")
+    assert notice and {h.passage.doc_type for h in notice} == {"notice"}
+    doc_id = on_milvus.search("节约能源条例第二十条", k=1)[0].passage.doc_id
+    within = on_milvus.search("法律责任 罚款", k=8, doc_id=doc_id)
+    assert within and {h.passage.doc_id for h in within} == {doc_id}
+
+
+def test_collection_records_what_it_was_built_from(on_milvus, milvus_uri):
+    info = mv.collection_info(milvus_uri)
+    assert (info.embedder, info.dim) == (on_milvus.embedder.name, on_milvus.embedder.dim)
+    assert info.passages_sha256 == on_milvus.manifest.checksums["passages.jsonl"]
+    assert on_milvus.retriever.remote.count() == len(on_milvus.passages)
+
+
+def test_a_collection_of_another_embedder_is_refused(tmp_path, pipeline):
+    uri = str(tmp_path / "other.db")
+    passages = list(pipeline.passages[:3])
+    vectors = np.eye(3, 8, dtype=np.float32)
+    mv.write_collection(uri, passages, vectors, [p.text for p in passages],
+                        mv.CollectionInfo("st:some/other-model", 8, "0" * 64))
+    with pytest.raises(IndexMismatchError) as caught:
+        Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri)
+    message = str(caught.value)
+    assert "st:some/other-model (8 dims)" in message and str(tmp_path) in message
+    assert "ragqa index --backend milvus --rebuild" in message
+
+
+def test_versions_switch_the_alias_and_sync_updates_by_id(tmp_path, pipeline):
+    """A build writes a new collection and moves the alias (the one before is kept);
+    ``sync`` upserts a changed passage and deletes a removed one, by id."""
+    from dataclasses import replace
+
+    uri = str(tmp_path / "versions.db")
+    passages = list(pipeline.passages[:6])
+    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
+    texts = [p.text for p in passages]
+    info = mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim, "a" * 64)
+    first = mv.write_collection(uri, passages, vectors, texts, info)
+    second = mv.write_collection(uri, passages, vectors, texts, info)
+    third = mv.write_collection(uri, passages, vectors, texts, info)
+    client = mv.connect(uri)
+    assert client.describe_alias(mv.ALIAS)["collection_name"] == third
+    names = set(client.list_collections())
+    assert {second, third} <= names and first not in names
+
+    changed = replace(passages[1], text=passages[1].text + "（修订）")
+    kept = [passages[0], changed] + passages[3:]  # passages[2] removed
+    report = mv.sync_collection(uri, kept, np.delete(vectors, 2, axis=0),
+                                [p.text for p in kept], replace(info, passages_sha256="b" * 64))
+    assert (report.upserted, report.deleted, report.unchanged) == (1, 1, 4)
+    rows = client.query(mv.ALIAS, filter=f"id in {[p.id for p in passages[:3]]}",
+                        output_fields=["id", "text"])
+    assert {r["id"]: r["text"] for r in rows} == {passages[0].id: passages[0].text,
+                                                  changed.id: changed.text}
+    assert mv.collection_info(uri).passages_sha256 == "b" * 64
+
+
+# ------------------------------------------------------------------------ faults
+
+
+def test_a_uri_that_does_not_answer(pipeline, caplog):
+    uri = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(BackendUnavailableError) as caught:
+        mv.collection_info(uri)
+    assert uri in str(caught.value) and "RAGQA_MILVUS_URI" in str(caught.value)
+    with caplog.at_level(logging.WARNING):
+        served = Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri,
+                               embedder=pipeline.embedder)
+        hits = served.search("网吧能让未成年人进去吗？", k=5)
+    assert ("山西省未成年人保护条例", "第二十九条") in top(hits, 5)  # the local index answered
+    assert any(uri in r.getMessage() and "local index" in r.getMessage()
+               for r in caplog.records)
+
+
+def _server(data_dir, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir",
+                                str(data_dir), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            mv.collection_info(f"http://127.0.0.1:{port}")
+            return process
+        except BackendUnavailableError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError("the Milvus Lite server did not start")
+
+
+def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkeypatch, caplog):
+    """A served pipeline whose Milvus server dies keeps answering from the local index,
+    and ranks on Milvus again once it is back."""
+    import rag.search.retrieve as retrieve
+
+    monkeypatch.setattr(retrieve, "RETRY_SECONDS", 0.5)
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    question = "网吧能让未成年人进去吗？"
+    expected = pipeline.search(question, k=5)
+    passages = [h.passage for h in expected]  # the collection holds these five
+    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
+    from rag.index.build import embedding_text
+
+    server = _server(tmp_path / "data", port)
+    try:
+        mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
+                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
+                                              "c" * 64))
+        served = Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri,
+                               embedder=pipeline.embedder)
+        remote = served.retriever.remote
+        on_milvus = served.search(question, k=5, retriever="dense")
+        assert {h.passage.id for h in on_milvus} == {p.id for p in passages}
+    finally:
+        server.kill()
+        server.wait()
+    with caplog.at_level(logging.WARNING):
+        down = served.search(question, k=5)
+    assert [h.passage.id for h in down] == [h.passage.id for h in expected]  # local answer
+    assert any(uri in r.getMessage() for r in caplog.records)
+
+    server = _server(tmp_path / "data", port)
+    try:
+        time.sleep(0.6)  # past the retry interval
+        deadline = time.monotonic() + 30
+        while True:
+            assert served.retriever.remote is remote
+            back = served.search("节约能源 法律责任", k=3, retriever="dense")
+            # the collection holds only the five passages: a Milvus answer names them
+            if {h.passage.id for h in back} <= {p.id for p in passages}:
+                break
+            assert time.monotonic() < deadline, "did not rank on Milvus again"
+            time.sleep(0.6)
+    finally:
+        server.kill()
+        server.wait()
