@@ -8,7 +8,8 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, machine, write_json
 
-ORDER = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "legal")
+ORDER = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "legal",
+         "ray")
 
 
 def collect(folder: Path = RESULTS) -> dict:

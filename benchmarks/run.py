@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "legal": ("benchmarks.bench_legal", "run"),
     "readers": ("benchmarks.bench_readers", "run"),
     "scan_to_answer": ("benchmarks.bench_readers", "run_scan_to_answer"),
+    "ray": ("benchmarks.bench_ray", "run"),
 }
 NAMES = tuple(BENCHMARKS)
 FULL_SCALE = (10_000, 100_000, 1_000_000)
