@@ -40,6 +40,7 @@ RECALL_AIM = 0.95
 P95_AIM_MS = 50.0
 RSS_AIM_MIB = 2048.0
 KINDS = ("flat", "hnsw32", "ivf_sq8")
+MILVUS_LITE_MAX = 100_000  # Milvus Lite beside FAISS up to this size (it writes ~600 rows/s)
 
 
 def prepare(folder: Path) -> dict:
@@ -134,6 +135,8 @@ def measure_size(n: int, inputs: Path, quick: bool) -> dict:
                                   ["serve", "--n", str(n), "--nprobe", str(nprobe),
                                    "--inputs", str(inputs), "--out", str(out)], 3600)
         log(f"{n}: serving process measured")
+        if n <= MILVUS_LITE_MAX:
+            entry["milvus"] = measure_milvus(n, inputs, out)
         if heavy:
             entry["serve_capped"] = _serve_capped(n, nprobe, inputs, out)
             log(f"{n}: serving process under a {RSS_AIM_MIB:.0f} MiB memory limit measured")
@@ -141,6 +144,90 @@ def measure_size(n: int, inputs: Path, quick: bool) -> dict:
         shutil.rmtree(out, ignore_errors=True)
     entry["load_after"] = load_average()
     return entry
+
+
+def measure_milvus(n: int, inputs: Path, out: Path) -> dict:
+    """Milvus Lite on the same n passages and vectors (``vectors`` step done)."""
+    record = {"write": run_json("benchmarks.scale_worker",
+                                ["milvus", "--n", str(n), "--inputs", str(inputs),
+                                 "--out", str(out)], 3600)}
+    log(f"{n}: Milvus Lite collection written {record['write']}")
+    record["serve"] = run_json("benchmarks.scale_worker",
+                               ["milvus_serve", "--n", str(n), "--inputs", str(inputs),
+                                "--out", str(out)], 1800)
+    log(f"{n}: Milvus Lite searched")
+    shutil.rmtree(out / "milvus.db", ignore_errors=True)
+    return record
+
+
+def run_milvus(command_for, scales: list[int]) -> Result:
+    """Milvus Lite beside FAISS flat (exact, what ``choose_faiss_index`` picks below
+    200,000), each size in one run: the vectors, FAISS measured, Milvus measured."""
+    result = Result("milvus", command_for(None))
+    wait_for_index(INDEX)
+    inputs = TMP / "scale-inputs"
+    prepare(inputs)
+    sizes = {}
+    for n in scales:
+        out = TMP / "milvus" / str(n)
+        shutil.rmtree(out, ignore_errors=True)
+        entry: dict = {"n": n, "load_before": load_average(), "command": command_for(n)}
+        try:
+            run_json("benchmarks.scale_worker", ["vectors", "--n", str(n), "--inputs",
+                                                 str(inputs), "--out", str(out)], 900)
+            entry["faiss_flat"] = run_json("benchmarks.scale_worker",
+                                           ["faiss", "--n", str(n), "--kind", "flat",
+                                            "--inputs", str(inputs), "--out", str(out)], 900)
+            log(f"{n}: FAISS flat measured")
+            entry["milvus"] = measure_milvus(n, inputs, out)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        entry["load_after"] = load_average()
+        sizes[str(n)] = entry
+        label = f"{n:,}"
+        _milvus_figures(result, label, entry["milvus"], entry["faiss_flat"],
+                        entry["load_before"], entry["command"])
+    result.details["sizes"] = sizes
+    result.notes.append(MILVUS_NOTE)
+    shutil.rmtree(inputs, ignore_errors=True)
+    return result
+
+
+MILVUS_NOTE = (
+    "Milvus Lite 3 runs inside the Python process (its gRPC server in a thread, FAISS for "
+    "dense search, BM25 and the jieba analyzer in Python): it is the same client code as a "
+    "Milvus server, not a server's speed. The real corpus's rows carry their BM25 text; "
+    "synthetic rows carry vectors only, since Milvus Lite analyses about 30 passages a "
+    "second here. Recall is of the dense search against exact inner product (FLAT below "
+    "200,000 rows, HNSW M 32 above).")
+
+
+def _milvus_figures(result: Result, label: str, milvus: dict, flat: dict | None, load,
+                    cmd: str) -> None:
+    write, serve = milvus["write"], milvus["serve"]
+    result.figure(f"{label}: Milvus Lite insert rate (insert, flush, load, alias switch)",
+                  write["rows_per_s"], "rows/s",
+                  f"{write['insert_s']}s for {write['n']:,} rows ({write['real_rows']:,} with "
+                  f"BM25 text); on disk {write['files_mib']} MiB; writer peak "
+                  f"{write['peak_rss_mib']} MiB", load=load, command=cmd)
+    dense, hybrid = serve["dense"], serve["hybrid"]
+    beside = ""
+    if flat:
+        row = next((r for r in flat["sweep"] if r["omp_threads"] == 1), flat["sweep"][0])
+        beside = (f"; FAISS flat in the same run: {row['p50_ms']} / {row['p95_ms']} ms, recall "
+                  f"{row['recall_at_10']}, process {flat['rss_loaded_mib']['VmRSS']} MiB")
+    result.figure(f"{label}: Milvus Lite {serve['index_type']} dense search p50 / p95, "
+                  "recall@10 against exact",
+                  f"{dense['p50_ms']} / {dense['p95_ms']} ms, {serve['dense_recall_at_10']}", "",
+                  f"{dense['n']} gold questions, MilvusSearch.dense{beside}", load=load,
+                  command=cmd)
+    result.figure(f"{label}: Milvus Lite hybrid search (dense + BM25, RRF in Milvus) p50 / p95",
+                  f"{hybrid['p50_ms']} / {hybrid['p95_ms']}", "ms",
+                  f"{hybrid['n']} gold questions, 100 deep each", load=load, command=cmd)
+    result.figure(f"{label}: resident size of a process serving from Milvus Lite",
+                  serve["rss_mib"]["searched"]["VmRSS"], "MiB",
+                  f"after open {serve['rss_mib']['loaded']['VmRSS']} MiB (Milvus Lite inside "
+                  f"it); peak {serve['peak_rss_mib']} MiB", load=load, command=cmd)
 
 
 MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")  # cgroup v1 memory controller
@@ -298,6 +385,9 @@ def _figures(result: Result, summary: dict) -> None:
                 fig(f"{label}: BM25 with the postings cap against exact BM25: recall@10, "
                     "same top 1", f"{bm['capped_recall_at_10']}, {bm['capped_same_top1']}", "",
                     "the gold questions' lexical top 10", load=load, command=cmd)
+        if entry.get("milvus"):
+            _milvus_figures(result, label, entry["milvus"], entry.get("faiss", {}).get("flat"),
+                            load, cmd)
         if entry.get("index"):
             _index_figures(result, label, entry["index"], entry.get("bm25", {}), load, cmd)
         if entry.get("serve"):

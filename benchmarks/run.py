@@ -24,7 +24,8 @@ from benchmarks import report
 from benchmarks.common import RESULTS, TMP, Result, log, write_json
 
 # benchmark name -> (module, function); each function takes (command, quick) and gives a
-# Result, except "scale", which also takes the corpus sizes
+# Result, except "scale" and "milvus", which take the corpus sizes (milvus: 10^5 unless
+# --scale is given)
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "build": ("benchmarks.bench_build", "run"),
     "latency": ("benchmarks.bench_query", "run_latency"),
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "readers": ("benchmarks.bench_readers", "run"),
     "scan_to_answer": ("benchmarks.bench_readers", "run_scan_to_answer"),
     "ray": ("benchmarks.bench_ray", "run"),
+    "milvus": ("benchmarks.bench_scale", "run_milvus"),  # Milvus Lite beside FAISS flat
 }
 NAMES = tuple(BENCHMARKS)
 FULL_SCALE = (10_000, 100_000, 1_000_000)
@@ -78,7 +80,7 @@ def command(names: list[str], quick: bool, scale: list[int] | None = None) -> st
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def run_one(name: str, quick: bool, scales: list[int]) -> dict:
+def run_one(name: str, quick: bool, scales: list[int], scale_given: bool = False) -> dict:
     module, function = BENCHMARKS[name]
     run = getattr(importlib.import_module(module), function)
     if name == "scale":
@@ -87,6 +89,13 @@ def run_one(name: str, quick: bool, scales: list[int]) -> dict:
             return command(["scale"], False, [n] if n else scales)
 
         return run(command_for, scales, quick).to_json()
+    if name == "milvus":
+        sizes = scales if scale_given else [100_000]
+
+        def milvus_command(n):
+            return command(["milvus"], False, [n] if n else sizes)
+
+        return run(milvus_command, sizes).to_json()
     return run(command([name], quick), quick).to_json()
 
 
@@ -103,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         log(f"--- {name}")
         try:
-            record = run_one(name, args.quick, scales)
+            record = run_one(name, args.quick, scales, args.scale is not None)
         except Exception as exc:  # noqa: BLE001 - record the failure, run the others
             traceback.print_exc()
             failed.append(name)

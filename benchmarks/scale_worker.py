@@ -18,6 +18,13 @@ tokens, passages and documents), so real questions still find real articles amon
 - ``serve``: a fresh process runs ``Pipeline.load`` on that folder, as ``ragqa serve``
   does, and times title resolution, ``Retriever.search``, ``Pipeline.search`` and
   ``Pipeline.ask`` over the gold questions (query vectors precomputed), with its memory.
+- ``milvus``: the same n passages written to a Milvus Lite collection by
+  ``rag.index.milvus.write_collection``: the real corpus with its text (BM25 analysed
+  in Milvus), the synthetic rows with their vectors and no BM25 text (Milvus Lite's
+  analyzer is pure Python, ~30 ms a passage here: 10^5 texts would take an hour).
+- ``milvus_serve``: a fresh process opens the collection (``MilvusSearch``, Lite runs
+  inside it) and times dense and hybrid searches of the gold questions, recall@10 of
+  the dense part against exact search, and its memory.
 """
 
 from __future__ import annotations
@@ -453,9 +460,79 @@ def step_serve(n: int, nprobes: list[int], inputs: Path, out: Path,
     return record
 
 
+# ------------------------------------------------------------------ milvus lite
+
+
+def step_milvus(n: int, inputs: Path, out: Path) -> dict:
+    """Write the n passages to a Milvus Lite collection; insert rates by kind of row."""
+    import shutil
+
+    import faiss
+
+    from rag.index import milvus as mv
+    from rag.index.build import embedding_text
+    from rag.index.folder import read_manifest
+
+    data = _inputs(inputs)
+    real_manifest = read_manifest(data.index)
+    passages, _ = synth_passages(data, n, n + 11)
+    flat = faiss.read_index(str(out / "flat.faiss"))
+    vectors = flat.reconstruct_n(0, flat.ntotal)
+    del flat
+    n_real = min(n, len(data.base))
+    texts = [embedding_text(p) for p in passages[:n_real]] + [""] * (n - n_real)
+    uri = str(out / "milvus.db")
+    shutil.rmtree(uri, ignore_errors=True)
+    info = mv.CollectionInfo(real_manifest.embedder, real_manifest.dim, "synthetic")
+    mv.connect(uri)  # Milvus Lite started before the clock
+    record: dict = {"n": n, "real_rows": n_real, "synthetic_rows": n - n_real}
+    seconds, _ = timed(mv.write_collection, uri, passages, vectors, texts, info)
+    record["insert_s"] = round(seconds, 2)  # insert, flush, load, alias
+    record["rows_per_s"] = round(n / seconds, 1)
+    (out / "milvus_ids.json").write_text(json.dumps([p.id for p in passages]),
+                                         encoding="utf-8")
+    record["files_mib"] = round(sum(f.stat().st_size for f in Path(uri).rglob("*")
+                                    if f.is_file()) / 2**20, 1)
+    record["peak_rss_mib"] = proc_status().get("VmHWM")
+    return record
+
+
+def step_milvus_serve(n: int, inputs: Path, out: Path, budget_s: float = 40.0) -> dict:
+    """Dense and hybrid search of the gold questions on the collection ``step_milvus`` wrote."""
+    from rag.index import milvus as mv
+    from rag.index.folder import read_manifest
+    from rag.search.backends.milvus import MilvusSearch
+
+    data = _inputs(inputs)
+    manifest = read_manifest(data.index)
+    ids = json.loads((out / "milvus_ids.json").read_text(encoding="utf-8"))
+    truth = np.load(out / "truth.npy")
+    record: dict = {"n": n, "rss_mib": {"start": proc_status()}}
+    record["open_s"], search = timed(MilvusSearch, str(out / "milvus.db"), manifest.embedder,
+                                     manifest.dim, timeout=120.0)
+    record["index_type"] = "FLAT" if n < mv.FLAT_BELOW else "HNSW"
+    record["rss_mib"]["loaded"] = proc_status()
+    vectors = dict(zip(data.questions, data.queries, strict=True))
+    record["first_search_s"], _ = timed(search.dense, data.queries[0], "", K)  # index built
+    dense_times, found = [], []
+    for q in data.questions:
+        seconds, pairs = timed(search.dense, vectors[q], "", K)
+        dense_times.append(seconds)
+        found.append({i for i, _ in pairs})
+    record["dense"] = latency_ms(dense_times)
+    record["dense_recall_at_10"] = round(float(np.mean(
+        [len(f & {ids[r] for r in row}) / K for f, row in zip(found, truth, strict=True)])), 4)
+    record["hybrid"] = latency_ms(_bounded(
+        lambda q: search.hybrid(vectors[q], q, "", 100, K), data.questions, budget_s))
+    record["rss_mib"]["searched"] = proc_status()
+    record["peak_rss_mib"] = proc_status().get("VmHWM")
+    return record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=("vectors", "faiss", "bm25", "index", "serve"))
+    parser.add_argument("step", choices=("vectors", "faiss", "bm25", "index", "serve", "milvus",
+                                         "milvus_serve"))
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--inputs", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -471,6 +548,10 @@ def main() -> None:
         emit(step_bm25(args.n, args.inputs, args.out))
     elif args.step == "index":
         emit(step_index(args.n, args.inputs, args.out))
+    elif args.step == "milvus":
+        emit(step_milvus(args.n, args.inputs, args.out))
+    elif args.step == "milvus_serve":
+        emit(step_milvus_serve(args.n, args.inputs, args.out))
     else:
         nprobes = [int(v) for v in args.nprobe.split(",") if v]
         emit(step_serve(args.n, nprobes, args.inputs, args.out,
