@@ -167,7 +167,11 @@ def run_milvus(command_for, scales: list[int]) -> Result:
     wait_for_index(INDEX)
     inputs = TMP / "scale-inputs"
     prepare(inputs)
-    sizes = {}
+    store = RESULTS / "milvus.json"
+    sizes: dict[str, dict] = {}
+    if store.exists():  # sizes measured earlier stay, a size measured again is replaced
+        with contextlib.suppress(ValueError, KeyError):
+            sizes = json.loads(store.read_text(encoding="utf-8"))["details"]["sizes"]
     for n in scales:
         out = TMP / "milvus" / str(n)
         shutil.rmtree(out, ignore_errors=True)
@@ -184,13 +188,18 @@ def run_milvus(command_for, scales: list[int]) -> Result:
             shutil.rmtree(out, ignore_errors=True)
         entry["load_after"] = load_average()
         sizes[str(n)] = entry
-        label = f"{n:,}"
-        _milvus_figures(result, label, entry["milvus"], entry["faiss_flat"],
-                        entry["load_before"], entry["command"])
-    result.details["sizes"] = sizes
-    result.notes.append(MILVUS_NOTE)
+    result.details["sizes"] = dict(sorted(sizes.items(), key=lambda kv: int(kv[0])))
+    milvus_figures(result)
     shutil.rmtree(inputs, ignore_errors=True)
     return result
+
+
+def milvus_figures(result: Result) -> None:
+    """The figures of every size in ``result.details["sizes"]`` (also for --report)."""
+    for key, entry in result.details["sizes"].items():
+        _milvus_figures(result, f"{int(key):,}", entry["milvus"], entry["faiss_flat"],
+                        entry["load_before"], entry["command"])
+    result.notes.append(MILVUS_NOTE)
 
 
 MILVUS_NOTE = (

@@ -25,7 +25,7 @@ from rag.answer.offline import Basis, SupportModel, measure_basis
 from rag.embed import Embedder
 from rag.index.folder import DEFAULT_INDEX_DIR, LoadedIndex, Manifest, open_index
 from rag.index.store import PassageStore
-from rag.search.backends import backend_name, make_backend
+from rag.search.backends import make_backend
 from rag.search.query import (
     DEFAULT_K,
     DEFAULT_RETRIEVER,
@@ -84,7 +84,7 @@ class Pipeline:
         self.embedder = embedder
         self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
         self.reranker = reranker  # a CrossEncoderReranker when RAGQA_RERANKER is set
-        self.retriever = Retriever(index, make_backend(backend_name(backend), index, milvus_uri),
+        self.retriever = Retriever(index, make_backend(backend, index, milvus_uri),
                                    embedder)
         self.support = SupportModel.from_lexical(index.lexical, index.passages)
         self.answerer: Answerer = make_answerer(self.support, llm)

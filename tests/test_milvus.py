@@ -48,7 +48,7 @@ def top(hits, n=1):
 @pytest.mark.parametrize("retriever", ["hybrid", "dense", "bm25"])
 def test_citizen_question_finds_the_article(on_milvus, retriever):
     hits = on_milvus.search("网吧能让未成年人进去吗？", k=5, retriever=retriever)
-    assert on_milvus.retriever.remote is not None
+    assert on_milvus.retriever.backend.name == "milvus"
     assert ("山西省未成年人保护条例", "第二十九条") in top(hits, 5)
 
 
@@ -79,7 +79,7 @@ def test_collection_records_what_it_was_built_from(on_milvus, milvus_uri):
     info = mv.collection_info(milvus_uri)
     assert (info.embedder, info.dim) == (on_milvus.embedder.name, on_milvus.embedder.dim)
     assert info.passages_sha256 == on_milvus.manifest.checksums["passages.jsonl"]
-    assert on_milvus.retriever.remote.count() == len(on_milvus.passages)
+    assert on_milvus.retriever.backend.search.count() == len(on_milvus.passages)
 
 
 def test_a_collection_of_another_embedder_is_refused(tmp_path, pipeline):
@@ -160,9 +160,9 @@ def _server(data_dir, port: int) -> subprocess.Popen:
 def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkeypatch, caplog):
     """A served pipeline whose Milvus server dies keeps answering from the local index,
     and ranks on Milvus again once it is back."""
-    import rag.search.retrieve as retrieve
+    import rag.search.backends.milvus as backend
 
-    monkeypatch.setattr(retrieve, "RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(backend, "RETRY_SECONDS", 0.5)
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
     question = "网吧能让未成年人进去吗？"
@@ -178,7 +178,7 @@ def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkey
                                               "c" * 64))
         served = Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri,
                                embedder=pipeline.embedder)
-        remote = served.retriever.remote
+        remote = served.retriever.backend
         on_milvus = served.search(question, k=5, retriever="dense")
         assert {h.passage.id for h in on_milvus} == {p.id for p in passages}
     finally:
@@ -194,7 +194,7 @@ def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkey
         time.sleep(0.6)  # past the retry interval
         deadline = time.monotonic() + 30
         while True:
-            assert served.retriever.remote is remote
+            assert served.retriever.backend is remote
             back = served.search("节约能源 法律责任", k=3, retriever="dense")
             # the collection holds only the five passages: a Milvus answer names them
             if {h.passage.id for h in back} <= {p.id for p in passages}:

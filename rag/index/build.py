@@ -20,6 +20,7 @@ import numpy as np
 
 from rag.errors import RagError
 from rag.index.collection import keep_originals, sources_dir
+from rag.index.embed_cache import CacheStats
 from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
 from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
@@ -147,8 +148,10 @@ def build_index(
     seconds["write"] = time.perf_counter() - t
     milvus = _update_milvus(milvus_uri, ingested.passages, texts, embedded, embedder,
                             passages_sha256, force, seconds)
+    stats = embedded.stats
+    assert stats is not None  # vectors() sets it
     return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
-                       embedded.stats.misses, embedded.stats.hits, seconds, skipped,
+                       stats.misses, stats.hits, seconds, skipped,
                        faiss_index=kind, articles=checks, milvus=milvus,
                        ray_workers=embedded.workers)
 
@@ -161,7 +164,7 @@ class _Embedded:
         self._texts, self._embedder, self._root = texts, embedder, cache_root
         self._ray, self._progress = ray, progress
         self._vectors: np.ndarray | None = None
-        self.stats = None
+        self.stats: CacheStats | None = None
         self.workers = 0
 
     def vectors(self) -> np.ndarray:

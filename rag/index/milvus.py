@@ -40,6 +40,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -395,7 +396,7 @@ def check_info(client, name: str, uri: str, embedder: str, dim: int) -> Collecti
 
 def passage_of_row(row: dict) -> Passage:
     """The passage a collection row holds (the inverse of what a build writes)."""
-    record = {name: row.get(name) for name in PASSAGE_COLUMNS}
+    record: dict[str, Any] = {name: row.get(name) for name in PASSAGE_COLUMNS}
     for name in ("chapter", "section", "article"):
         record[name] = record[name] or None
     for name in ("page", "article_no"):

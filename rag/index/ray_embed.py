@@ -31,6 +31,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class RayEmbedding:
             raise RagError(f"--ray needs the package ray ({exc}); install it with: "
                            "pip install -e '.[scale]'") from exc
         self.options = options
-        self._ray = ray
+        self._ray: Any = ray
         self._started = False
         if not ray.is_initialized():
             runtime_env = {"py_modules": [str(Path(__file__).resolve().parents[1])]}
@@ -100,9 +101,9 @@ class RayEmbedding:
                     "leave --ray out to embed in this process") from exc
             self._started = True
         workers = options.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        actor = ray.remote(num_cpus=1)(_EmbedActor)
-        self.actors = [actor.remote(spec) for _ in range(workers)]
-        self.dim = int(ray.get(self.actors[0].dim.remote()))
+        actor: Any = ray.remote(num_cpus=1)(_EmbedActor)
+        self.actors: list[Any] = [actor.remote(spec) for _ in range(workers)]
+        self.dim = int(self._ray.get(self.actors[0].dim.remote()))
 
     @property
     def workers(self) -> int:

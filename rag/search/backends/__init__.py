@@ -44,6 +44,7 @@ def make_backend(name: str | None, index: LoadedIndex,
     Traceback (most recent call last):
     rag.errors.QueryError: unknown search backend 'elastic'; use one of local, milvus
     """
+    name = backend_name(name)
     factory = BACKENDS.get(name)
     if factory is None:
         raise QueryError(f"unknown search backend {name!r}; use one of {', '.join(BACKENDS)}")

@@ -25,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class MilvusSearch:
         self.alias = alias
         self.timeout = timeout
         self._expected = (embedder, dim, passages_sha256)
-        self._client = None
+        self._client: Any = None
         self.collection: str | None = None
         self._lock = threading.Lock()
         try:
