@@ -142,11 +142,17 @@ def describe_uri(uri: str) -> str:
 
 
 def unavailable(uri: str, exc: BaseException) -> BackendUnavailableError:
+    """The error for a Milvus that does not answer: the URI, the cause, the fix."""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "://" not in uri:  # Milvus Lite: one process holds a .db folder at a time
+        return BackendUnavailableError(
+            f"Milvus Lite at {describe_uri(uri)} cannot be opened ({first[:200]}); another "
+            "process may hold it (Milvus Lite serves one process a file): stop it, or point "
+            f"{ENV_URI} at a Milvus server (http://host:19530) that many processes share")
     return BackendUnavailableError(
-        f"Milvus at {describe_uri(uri)} does not answer ({first[:200]}); start it, or set "
-        f"{ENV_URI} to a running Milvus (http://host:19530) or to a local file "
-        f"({DEFAULT_URI}) for Milvus Lite, or use the local index (RAGQA_BACKEND=faiss)"
+        f"Milvus at {uri} does not answer ({first[:200]}); start it, or set {ENV_URI} to "
+        f"a running Milvus (http://host:19530) or to a local file ({DEFAULT_URI}) for Milvus "
+        "Lite, or use the local index (RAGQA_BACKEND=local)"
     )
 
 

@@ -104,6 +104,10 @@ class MilvusSearch:
             raise unavailable(uri, exc) from exc
         self._client, self.collection = client, name
 
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
     def _ensure(self):
         if self._client is None:
             with self._lock:
@@ -211,8 +215,9 @@ class MilvusBackend:
         self._doc_of_row = index.passages.doc_of_row
         self._weight_of_doc = np.array([TYPE_WEIGHT.get(d.doc_type, 1.0)
                                         for d in index.documents])
-        self._down_until = 0.0
         self._lock = threading.Lock()
+        # not reachable at load (logged by MilvusSearch): the local index answers first
+        self._down_until = 0.0 if self.search.connected else time.monotonic() + RETRY_SECONDS
 
     # ------------------------------------------------------------ SearchBackend
 
