@@ -147,14 +147,18 @@ def _server(data_dir, port: int) -> subprocess.Popen:
                                 str(data_dir), "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            mv.collection_info(f"http://127.0.0.1:{port}")
-            return process
-        except BackendUnavailableError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("the Milvus Lite server did not start")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                mv.collection_info(f"http://127.0.0.1:{port}")
+                return process
+            except BackendUnavailableError:
+                time.sleep(0.3)
+        raise AssertionError("the Milvus Lite server did not start")
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
 
 
 def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkeypatch, caplog):
@@ -204,3 +208,37 @@ def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkey
     finally:
         server.kill()
         server.wait()
+
+
+def test_later_builds_upsert_and_delete_by_id(tmp_path):
+    """A build on a collection of the same embedder updates it in place: a file added
+    is upserted, a file removed is deleted, by passage id; nothing else is rewritten."""
+    import shutil
+
+    from rag.index.build import build_index
+
+    corpus, uri = tmp_path / "corpus", str(tmp_path / "milvus.db")
+    corpus.mkdir()
+    small, other = "004_345c30e83f90ffdd.txt", "003_2f4097cb1dcd751f.txt"
+    shutil.copy(CORPUS / small, corpus / small)
+
+    def build():
+        return build_index(corpus, tmp_path / "index", cache_dir=CACHE, progress=False,
+                           milvus_uri=uri)
+
+    first = build()
+    assert "alias switched" in first.milvus
+    name = mv.connect(uri).describe_alias(mv.ALIAS)["collection_name"]
+    shutil.copy(CORPUS / other, corpus / other)  # add a file
+    added = build()
+    assert f"{added.n_passages - first.n_passages} upserted, 0 deleted, " \
+           f"{first.n_passages} unchanged" in added.milvus
+    (corpus / small).unlink()  # remove one
+    removed = build()
+    assert f"0 upserted, {first.n_passages} deleted, {removed.n_passages} unchanged" \
+        in removed.milvus
+    assert mv.connect(uri).describe_alias(mv.ALIAS)["collection_name"] == name  # in place
+    assert "up to date" in build().milvus
+    served = Pipeline.load(tmp_path / "index", backend="milvus", milvus_uri=uri)
+    assert served.retriever.backend.search.count() == removed.n_passages
+    assert {h.passage.source_file for h in served.search("条例", k=10)} == {other}
