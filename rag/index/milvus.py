@@ -136,6 +136,25 @@ def filter_expr(doc_ids: Sequence[str] = (), doc_type: str | None = None) -> str
     return " and ".join(parts)
 
 
+def scope_expr(doc_ids: Sequence[str] | None, all_doc_ids: Sequence[str]) -> str:
+    """The shorter Milvus expression for a set of documents among all: '' for all of
+    them, ``doc_id not in`` the few left out, or ``doc_id in`` the few kept.
+
+    >>> everything = ["a", "b", "c", "d"]
+    >>> scope_expr(None, everything), scope_expr(everything, everything)
+    ('', '')
+    >>> scope_expr(["a", "b", "c"], everything), scope_expr(["b"], everything)
+    ('doc_id not in ["d"]', 'doc_id in ["b"]')
+    """
+    if doc_ids is None:
+        return ""
+    kept = set(doc_ids)
+    left_out = sorted(set(all_doc_ids) - kept)
+    if len(left_out) < len(kept):
+        return f"doc_id not in [{', '.join(quoted(d) for d in left_out)}]" if left_out else ""
+    return filter_expr(tuple(kept))
+
+
 def describe_uri(uri: str) -> str:
     """How messages name a URI: a Lite file with its absolute path."""
     return uri if "://" in uri else f"{uri} (Milvus Lite, {Path(uri).resolve()})"

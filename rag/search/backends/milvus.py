@@ -45,6 +45,7 @@ from rag.index.milvus import (
     filter_expr,
     lexical_text,
     passage_of_row,
+    scope_expr,
     unavailable,
 )
 from rag.search.fusion import top_rows
@@ -215,6 +216,7 @@ class MilvusBackend:
         self._doc_of_row = index.passages.doc_of_row
         self._weight_of_doc = np.array([TYPE_WEIGHT.get(d.doc_type, 1.0)
                                         for d in index.documents])
+        self._doc_ids = tuple(d.id for d in index.documents)
         self._lock = threading.Lock()
         # not reachable at load (logged by MilvusSearch): the local index answers first
         self._down_until = 0.0 if self.search.connected else time.monotonic() + RETRY_SECONDS
@@ -250,7 +252,7 @@ class MilvusBackend:
 
     def _ranked(self, query: Query, retriever: RetrieverName, scope: Scope,
                 k: int) -> list[tuple[int, float]]:
-        expr = filter_expr(scope.doc_ids or ())
+        expr = scope_expr(scope.doc_ids, self._doc_ids)
         if retriever == "dense":
             if query.vector is None:
                 return []
