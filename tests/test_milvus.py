@@ -92,7 +92,7 @@ def test_a_collection_of_another_embedder_is_refused(tmp_path, pipeline):
         Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri)
     message = str(caught.value)
     assert "st:some/other-model (8 dims)" in message and str(tmp_path) in message
-    assert "ragqa index --backend milvus --rebuild" in message
+    assert f"ragqa index --backend milvus --milvus-uri {uri} --rebuild" in message
 
 
 def test_versions_switch_the_alias_and_sync_updates_by_id(tmp_path, pipeline):

@@ -404,18 +404,18 @@ def _read_info(client, name: str, uri: str) -> CollectionInfo:
 
 
 def check_info(client, name: str, uri: str, embedder: str, dim: int) -> CollectionInfo:
+    """The collection's record, checked against this program and its embedder."""
     info = _read_info(client, name, uri)
+    rebuild = f"rebuild it with: ragqa index --backend milvus --milvus-uri {uri} --rebuild"
     if info.schema != SCHEMA_VERSION:
         raise IndexMismatchError(
             f"the Milvus collection {name} at {describe_uri(uri)} has schema {info.schema}, "
-            f"this program reads {SCHEMA_VERSION}; rebuild it with: ragqa index --backend "
-            "milvus --rebuild")
+            f"this program reads {SCHEMA_VERSION}; {rebuild}")
     if (info.embedder, info.dim) != (embedder, dim):
         raise IndexMismatchError(
             f"the Milvus collection {name} at {describe_uri(uri)} was built with "
             f"{info.embedder} ({info.dim} dims) but the embedder is {embedder} ({dim} dims); "
-            f"set RAGQA_EMBED_MODEL to {info.embedder}, or rebuild it with: ragqa index "
-            "--backend milvus --rebuild")
+            f"set RAGQA_EMBED_MODEL to {info.embedder}, or {rebuild}")
     return info
 
 
