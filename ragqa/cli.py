@@ -96,12 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS),
                    help="the folder the index was built from (to keep its originals)")
     _add_index(p)
+    _add_backend(p)
 
     p = sub.add_parser("remove", help="remove a file from the index (by file name, or the id "
                                       "of a document in it)")
     p.add_argument("target", metavar="FILE_OR_DOC_ID")
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
     _add_index(p)
+    _add_backend(p)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("question")
@@ -176,10 +178,9 @@ def cmd_index(args) -> int:
     if args.list_documents:
         return _list_documents(args)
     from rag.index.build import build_index
-    from rag.index.milvus import DEFAULT_URI
     from rag.index.ray_embed import ray_options
 
-    milvus_uri = (args.milvus_uri or DEFAULT_URI) if args.backend == "milvus" else None
+    milvus_uri = _milvus_uri(args)
     report = build_index(args.corpus, args.index, embedder=_embedder(args),
                          faiss_kind=args.faiss, force=args.rebuild,
                          ray=ray_options(args.ray, args.workers), milvus_uri=milvus_uri)
@@ -234,7 +235,8 @@ def cmd_add(args) -> int:
               file=sys.stderr, flush=True)
 
     change = add_files(args.paths, args.index, corpus_dir=args.corpus,
-                       embedder=_embedder(args), progress=progress)
+                       embedder=_embedder(args), progress=progress,
+                       milvus_uri=_milvus_uri(args))
     for note in change.notes:
         print(note, file=sys.stderr)
     print(change.summary)
@@ -245,10 +247,18 @@ def cmd_remove(args) -> int:
     from rag.index.collection import remove_file
 
     change = remove_file(args.target, args.index, corpus_dir=args.corpus,
-                         embedder=_embedder(args))
+                         embedder=_embedder(args), milvus_uri=_milvus_uri(args))
     print(f"removed {', '.join(change.removed)}", file=sys.stderr)
     print(change.summary)
     return 0
+
+
+def _milvus_uri(args) -> str | None:
+    """The Milvus collection a build or a change updates: with --backend milvus (or
+    RAGQA_BACKEND=milvus), --milvus-uri or its default; else none."""
+    from rag.index.milvus import DEFAULT_URI
+
+    return (args.milvus_uri or DEFAULT_URI) if args.backend == "milvus" else None
 
 
 def _print_skipped(skipped) -> None:

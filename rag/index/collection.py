@@ -129,8 +129,10 @@ def expand(paths: list[str | Path]) -> list[Path]:
 
 def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | Path | None = None,
               embedder=None, progress: Progress | None = None,
-              uploads: dict[str, bytes] | None = None) -> Change:
-    """Add files (or replace files of the same name) and swap in the rebuilt index.
+              uploads: dict[str, bytes] | None = None,
+              milvus_uri: str | None = None) -> Change:
+    """Add files (or replace files of the same name) and swap in the rebuilt index
+    (and, with ``milvus_uri``, upsert their passages into the Milvus collection by id).
 
     ``uploads``: name -> bytes, for files that do not exist on disk (UI uploads).
     Every file is read before anything changes; the first that fails raises
@@ -168,13 +170,14 @@ def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | 
             elif name in current:
                 notes.append(f"{name}: replaces the file indexed under that name")
             current[name] = (hashlib.sha256(data).hexdigest(), keep_original(index_dir, name, data))
-        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder)
+        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder, milvus_uri)
     return Change(tuple(names), (), tuple(notes + skipped), summary)
 
 
 def remove_file(target: str, index_dir: str | Path, corpus_dir: str | Path | None = None,
-                embedder=None) -> Change:
-    """Remove a file (named by its name, its stem, or the id of a document in it)."""
+                embedder=None, milvus_uri: str | None = None) -> Change:
+    """Remove a file (named by its name, its stem, or the id of a document in it); with
+    ``milvus_uri``, its passages are deleted from the Milvus collection by id."""
     index_dir = Path(index_dir)
     with _locked(index_dir):
         current = _current(index_dir, corpus_dir)
@@ -189,7 +192,7 @@ def remove_file(target: str, index_dir: str | Path, corpus_dir: str | Path | Non
                               "least one file (add another first)")
         for name in matches:
             del current[name]
-        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder)
+        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder, milvus_uri)
     return Change((), tuple(matches), tuple(skipped), summary)
 
 
@@ -214,7 +217,7 @@ def _current(index_dir: Path, corpus_dir) -> dict[str, tuple[str, Path]]:
 
 
 def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
-             embedder) -> tuple[str, list[str]]:
+             embedder, milvus_uri: str | None = None) -> tuple[str, list[str]]:
     """Build from the kept originals in a staging folder; the build swaps the index in."""
     from rag.index.build import build_index
 
@@ -229,7 +232,7 @@ def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
         if corpus_dir and (Path(corpus_dir) / "MANIFEST.tsv").is_file():
             shutil.copyfile(Path(corpus_dir) / "MANIFEST.tsv", staging / "MANIFEST.tsv")
         report = build_index(staging, index_dir, embedder=embedder, progress=False,
-                             cache_dir=index_dir.parent / "cache")
+                             cache_dir=index_dir.parent / "cache", milvus_uri=milvus_uri)
         return report.summary(), [f"skipped {n}: {r}" for n, r in report.skipped_files]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
