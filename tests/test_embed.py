@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import embed_cache
 from rag.embed import (
     BGE_ZH_QUERY,
     DEFAULT_SPEC,
@@ -32,6 +31,7 @@ from rag.embed import (
     resolve_prompts,
 )
 from rag.errors import EmbedderError, RagError
+from rag.index import embed_cache
 from rag.index.embed_cache import CacheStats, EmbeddingCache, cache_folder_name, text_key
 
 QUESTION = "网吧能让未成年人进去吗？"
