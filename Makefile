@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test index eval bench lint browser fonts clean
+.PHONY: run test index embeddings eval bench lint browser fonts clean
 
 run: $(VENV)/.installed
 	$(BIN)/ragqa serve
@@ -17,6 +17,10 @@ test: $(VENV)/.test-installed browser fonts
 
 index: $(VENV)/.installed
 	$(BIN)/ragqa index
+
+# rewrite corpus/embeddings (the shipped vectors) after the corpus or the splitting changed
+embeddings: $(VENV)/.installed
+	$(BIN)/ragqa index --export-embeddings
 
 eval: $(VENV)/.installed
 	$(BIN)/ragqa eval --gold eval/gold.jsonl --out eval/out --compare baseline,bm25,dense,hybrid

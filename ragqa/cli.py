@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "local Ray on this machine (RAGQA_RAY_ADDRESS)")
     p.add_argument("--workers", type=int, default=None,
                    help="Ray embedding workers (default: one per CPU of the cluster)")
+    p.add_argument("--export-embeddings", action="store_true",
+                   help="write the corpus's shipped embeddings (CORPUS/embeddings/) from the "
+                        "embedding cache and the embedder, and stop")
 
     p = sub.add_parser("add", help="add files or folders (.txt .pdf .docx .html images) to "
                                    "the index; a running serve picks them up")
@@ -177,6 +180,14 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_index(args) -> int:
     if args.list_documents:
         return _list_documents(args)
+    if args.export_embeddings:
+        from rag.index.build import export_embeddings
+
+        npz, rows, embedded = export_embeddings(args.corpus, Path(args.index).parent / "cache",
+                                                _embedder(args))
+        print(f"wrote {npz} ({rows} vectors, {npz.stat().st_size / 2**20:.1f} MiB; "
+              f"{embedded} embedded now, the rest from the cache)")
+        return 0
     from rag.index.build import build_index
     from rag.index.ray_embed import ray_options
 

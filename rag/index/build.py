@@ -7,12 +7,24 @@ milvus (a new collection behind the alias, or the live one updated by id).
 
 ``ray``: the misses are embedded by actors on a Ray cluster (``rag.index.ray_embed``)
 instead of in this process; the cache, the vectors and the index are the same.
+
+A passage's vector comes from the corpus's shipped embeddings (``rag.index.shipped``)
+when they hold its text, else from the cache, else from the embedder (and is then
+cached), so a fresh clone of the bundled corpus embeds nothing. Vectors are stored at
+float16 precision whatever their source (``rag.index.shipped.index_precision``).
+
+``on_keyword(folder)`` lets a caller answer before the embedding: a keyword-only index
+(no vectors) is written to ``keyword_folder(index_dir)`` right after BM25 and handed
+over; ``on_progress(done, total)`` follows the embedding (not with ``ray``).
+``export_embeddings`` writes the shipped embeddings of a corpus from the cache and the
+embedder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -43,6 +55,7 @@ class BuildReport:
     milvus: str = ""  # what happened to the Milvus collection, when a URI was given
     ray_workers: int = 0  # Ray actors that embedded the misses (0: this process)
     articles: tuple[ArticleCheck, ...] = ()  # article passages against 第N条 headings
+    shipped: int = 0  # passages whose vectors came from the corpus's shipped embeddings
 
     def article_lines(self) -> list[str]:
         """Per article-structured document, its check; then one line for them all."""
@@ -65,7 +78,8 @@ class BuildReport:
         return (
             f"indexed {self.n_documents} documents, {self.n_passages} passages into "
             f"{self.index_dir} ({self.faiss_index}); embedded {self.embedded}{on_ray}, reused "
-            f"{self.reused} from cache; {steps}; total {sum(self.seconds.values()):.1f}s"
+            f"{self.shipped} shipped and {self.reused} cached vectors; {steps}; total "
+            f"{sum(self.seconds.values()):.1f}s"
             f"{milvus}"
         )
 
@@ -85,6 +99,13 @@ def embedding_text(passage: Passage) -> str:
     return f"{passage.doc_title} {place}".strip() + "\n" + passage.text
 
 
+def keyword_folder(index_dir: str | Path) -> Path:
+    """Where ``build_index(on_keyword=...)`` writes its keyword-only index: beside the
+    index (``.ragqa/.index.keyword``), overwritten by the next such build."""
+    index_dir = Path(index_dir)
+    return index_dir.parent / f".{index_dir.name}.keyword"
+
+
 def build_index(
     corpus_dir: str | Path,
     index_dir: str | Path,
@@ -97,6 +118,8 @@ def build_index(
     force: bool = False,
     ray=None,
     milvus_uri: str | None = None,
+    on_keyword: Callable[[Path], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Build (or bring up to date) the index folder, and the Milvus collection at
     ``milvus_uri`` when one is given. ``ray``: a ``RayOptions`` to embed on Ray."""
@@ -125,7 +148,7 @@ def build_index(
     keep_originals(index_dir, corpus_dir, ingested.corpus.files)
     texts = [embedding_text(p) for p in ingested.passages]
     cache_root = Path(cache_dir or index_dir.parent / "cache")
-    embedded = _Embedded(texts, embedder, cache_root, ray, progress)
+    embedded = _Embedded(texts, embedder, cache_root, ray, progress, corpus_dir, on_progress)
     if not force and _up_to_date(index_dir, fields, passages_sha256):
         milvus = _update_milvus(milvus_uri, ingested.passages, texts, embedded, embedder,
                                 passages_sha256, force, seconds)
@@ -135,14 +158,18 @@ def build_index(
                            faiss_index=kind, articles=checks, milvus=milvus,
                            ray_workers=embedded.workers)
     t = time.perf_counter()
+    lexical = LexicalIndex.build(texts, tokenizer)
+    seconds["bm25"] = time.perf_counter() - t
+    if on_keyword is not None:
+        folder = keyword_folder(index_dir)
+        write_index(folder, fields, ingested.passages, ingested.documents, None, lexical)
+        on_keyword(folder)
+    t = time.perf_counter()
     vectors = embedded.vectors()
     seconds["embed"] = time.perf_counter() - t
     t = time.perf_counter()
     vector_index = build_faiss(vectors, kind)
     seconds["faiss"] = time.perf_counter() - t
-    t = time.perf_counter()
-    lexical = LexicalIndex.build(texts, tokenizer)
-    seconds["bm25"] = time.perf_counter() - t
     t = time.perf_counter()
     write_index(index_dir, fields, ingested.passages, ingested.documents, vector_index, lexical)
     seconds["write"] = time.perf_counter() - t
@@ -153,45 +180,81 @@ def build_index(
     return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
                        stats.misses, stats.hits, seconds, skipped,
                        faiss_index=kind, articles=checks, milvus=milvus,
-                       ray_workers=embedded.workers)
+                       ray_workers=embedded.workers, shipped=embedded.shipped)
 
 
 class _Embedded:
     """The passages' vectors through the cache, computed once when first needed, the
     misses embedded here or on Ray."""
 
-    def __init__(self, texts: list[str], embedder, cache_root: Path, ray, progress: bool):
+    def __init__(self, texts: list[str], embedder, cache_root: Path, ray, progress: bool,
+                 corpus_dir: str | Path | None = None,
+                 on_progress: Callable[[int, int], None] | None = None):
         self._texts, self._embedder, self._root = texts, embedder, cache_root
         self._ray, self._progress = ray, progress
+        self._corpus, self._on_progress = corpus_dir, on_progress
         self._vectors: np.ndarray | None = None
-        self.stats: CacheStats | None = None
+        self.stats: CacheStats | None = None  # of the texts not shipped
         self.workers = 0
+        self.shipped = 0  # texts whose vectors came from the shipped embeddings
 
     def vectors(self) -> np.ndarray:
+        """Shipped, else cached, else embedded; rounded by ``index_precision``."""
         if self._vectors is not None:
             return self._vectors
+        from rag.index.embed_cache import text_key
+        from rag.index.shipped import ShippedEmbeddings, index_precision
+
+        shipped = (None if self._corpus is None
+                   else ShippedEmbeddings.load(self._corpus, self._embedder))
+        keys = [text_key(t) for t in self._texts]
+        known = [shipped is not None and k in shipped for k in keys]
+        out = np.empty((len(self._texts), self._embedder.dim), dtype=np.float32)
+        if shipped is not None and any(known):
+            out[known] = shipped.vectors_of([k for k, ok in zip(keys, known, strict=True) if ok])
+        rest = [t for t, ok in zip(self._texts, known, strict=True) if not ok]
+        found, self.stats = self._through_cache(rest)
+        out[[not ok for ok in known]] = found
+        self.shipped = sum(known)
+        self._vectors = index_precision(out)
+        return self._vectors
+
+    def _through_cache(self, texts: list[str]) -> tuple[np.ndarray, CacheStats]:
         from rag.index.embed_cache import FLUSH_EVERY, EmbeddingCache
 
         name, dim = self._embedder.name, self._embedder.dim
+        cache = EmbeddingCache(self._root, name, dim)
         if self._ray is None:
-            cache = EmbeddingCache(self._root, name, dim)
-            self._vectors, self.stats = cache.embed(self._texts, self._embedder.embed_passages,
-                                                    progress=self._progress)
-            return self._vectors
+            return cache.embed(texts, self._embedder.embed_passages, progress=self._progress,
+                               on_progress=self._on_progress)
         from rag.index.ray_embed import RayEmbedding
 
-        cache = EmbeddingCache(self._root, name, dim)
-        if all(t in cache for t in self._texts):  # nothing to send: Ray is not started
-            self._vectors, self.stats = cache.embed(self._texts, self._embedder.embed_passages)
-            return self._vectors
+        if all(t in cache for t in texts):  # nothing to send: Ray is not started
+            return cache.embed(texts, self._embedder.embed_passages)
         with RayEmbedding(name, self._ray) as remote:
             self.workers = remote.workers
             # a flush per round of batches keeps every worker busy between two shard writes
             flush = max(FLUSH_EVERY, remote.workers * self._ray.batch_size * 2)
             cache = EmbeddingCache(self._root, name, dim, flush_every=flush)
-            self._vectors, self.stats = cache.embed(self._texts, remote,
-                                                    progress=self._progress)
-        return self._vectors
+            return cache.embed(texts, remote, progress=self._progress)
+
+
+def export_embeddings(corpus_dir: str | Path, cache_dir: str | Path, embedder=None,
+                      params: ChunkingParams = ChunkingParams(),
+                      progress: bool = True) -> tuple[Path, int, int]:
+    """Write ``<corpus>/embeddings/`` for the corpus's passages from the embedding cache
+    and the embedder (never from older shipped embeddings). Returns the .npz path, the
+    vectors written and how many of them had to be embedded now."""
+    from rag.embed import load_embedder
+    from rag.index.embed_cache import EmbeddingCache
+    from rag.index.shipped import write_shipped
+
+    embedder = embedder or load_embedder()
+    texts = [embedding_text(p) for p in ingest(corpus_dir, params).passages]
+    cache = EmbeddingCache(Path(cache_dir), embedder.name, embedder.dim)
+    vectors, stats = cache.embed(texts, embedder.embed_passages, progress=progress)
+    _, npz = write_shipped(corpus_dir, embedder, texts, vectors)
+    return npz, len(set(texts)), stats.misses
 
 
 def _update_milvus(uri: str | None, passages, texts, embedded: _Embedded, embedder,

@@ -54,7 +54,9 @@ _KEYS_RE = re.compile(r"(?:[0-9a-f]{64}\n)*")
 _KEYS_SUFFIX = ".keys.txt"
 _TMP_PREFIX = ".tmp-"
 
+PROGRESS_EVERY = 16  # misses embedded between two calls of on_progress
 EmbedFn = Callable[[list[str]], np.ndarray]
+ProgressFn = Callable[[int, int], None]  # (passages embedded so far, passages to embed)
 
 
 @dataclass(frozen=True)
@@ -113,17 +115,20 @@ class EmbeddingCache:
     # ------------------------------------------------------------------ public
 
     def embed(
-        self, texts: Sequence[str], embed_fn: EmbedFn, progress: bool = False
+        self, texts: Sequence[str], embed_fn: EmbedFn, progress: bool = False,
+        on_progress: ProgressFn | None = None,
     ) -> tuple[np.ndarray, CacheStats]:
         """Vectors for ``texts`` (row order kept), embedding only the texts not cached.
 
         ``embed_fn(list_of_texts) -> (n, dim)`` is called on chunks of misses, e.g.
-        ``embedder.embed_passages``; ``progress`` shows one bar over all misses on stderr.
+        ``embedder.embed_passages``; ``progress`` shows one bar over all misses on stderr;
+        ``on_progress(done, total)`` is called before the first chunk and after every
+        ``PROGRESS_EVERY`` misses.
         """
         started = time.perf_counter()
         keys = [text_key(t) for t in _check_texts(texts)]
         missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._index}
-        self._embed_missing(missing, embed_fn, progress)
+        self._embed_missing(missing, embed_fn, progress, on_progress)
         vectors = self._gather(np.fromiter((self._index[k] for k in keys), np.int64, len(keys)))
         if len(self._shards) > MAX_SHARDS:
             self._compact()
@@ -237,21 +242,32 @@ class EmbeddingCache:
 
     # ------------------------------------------------------------------ writing
 
-    def _embed_missing(self, missing: dict[str, str], embed_fn: EmbedFn, progress: bool) -> None:
+    def _embed_missing(self, missing: dict[str, str], embed_fn: EmbedFn, progress: bool,
+                       on_progress: ProgressFn | None) -> None:
         if not missing:
             return
         from tqdm import tqdm
 
         items = list(missing.items())
         desc = f"embedding ({self.embedder_name})"
+        done = 0
+        if on_progress is not None:
+            on_progress(0, len(items))
         with tqdm(
             total=len(items), unit="passage", desc=desc, file=sys.stderr, disable=not progress
         ) as bar:
             for start in range(0, len(items), self.flush_every):
                 chunk = items[start : start + self.flush_every]
-                vectors = self._call_embed_fn(embed_fn, [text for _, text in chunk])
-                self._append(tuple(key for key, _ in chunk), vectors)
-                bar.update(len(chunk))
+                parts = []
+                step = PROGRESS_EVERY if on_progress is not None else len(chunk)
+                for at in range(0, len(chunk), step):
+                    texts = [text for _, text in chunk[at : at + step]]
+                    parts.append(self._call_embed_fn(embed_fn, texts))
+                    done += len(texts)
+                    bar.update(len(texts))
+                    if on_progress is not None:
+                        on_progress(done, len(items))
+                self._append(tuple(key for key, _ in chunk), np.concatenate(parts))
 
     def _call_embed_fn(self, embed_fn: EmbedFn, texts: list[str]) -> np.ndarray:
         vectors = np.ascontiguousarray(embed_fn(texts), dtype=np.float32)

@@ -51,6 +51,7 @@ VECTORS_FILE = "vectors.faiss"
 FORMAT_VERSION = 5
 LEXICAL_DIR = "lexical"
 DEFAULT_INDEX_DIR = Path(".ragqa") / "index"  # the one default; RAGQA_INDEX overrides it
+KEYWORD_ONLY = "none"  # the faiss_index of a keyword-only index: no vectors.faiss
 # every file but the two big posting arrays, whose sizes lexical/starts.npy fixes
 _CHECKSUMMED = (PASSAGES_FILE, ROWS_FILE, DOCUMENTS_FILE, QUOTATIONS_FILE, VECTORS_FILE,
                 f"{LEXICAL_DIR}/params.json", f"{LEXICAL_DIR}/vocab.json",
@@ -66,7 +67,7 @@ class Manifest:
     files: tuple[tuple[str, str], ...]  # (name, sha256) of each corpus file read
     chunking: dict
     lexical_tokenizer: str
-    faiss_index: str  # "flat", "hnsw32", "ivf1024,sq8" …
+    faiss_index: str  # "flat", "hnsw32", "ivf1024,sq8" …; KEYWORD_ONLY without vectors
     n_passages: int
     n_documents: int
     checksums: dict  # file name -> sha256
@@ -110,7 +111,11 @@ def write_index(
     vectors_index,
     lexical,
 ) -> Manifest:
-    """Write a complete index to a temporary folder, then swap it in for ``target``."""
+    """Write a complete index to a temporary folder, then swap it in for ``target``.
+
+    ``vectors_index`` None writes a keyword-only index (``faiss_index`` KEYWORD_ONLY, no
+    vectors.faiss): what ``ragqa serve`` answers from while the passages are embedded.
+    """
     import faiss
 
     target = Path(target)
@@ -126,9 +131,13 @@ def write_index(
         (staging / QUOTATIONS_FILE).write_text(
             json.dumps(quotations(documents, passages), ensure_ascii=False, indent=1,
                        sort_keys=True) + "\n", encoding="utf-8")
-        faiss.write_index(vectors_index, str(staging / VECTORS_FILE))
+        if vectors_index is not None:
+            faiss.write_index(vectors_index, str(staging / VECTORS_FILE))
+        else:
+            manifest_fields = {**manifest_fields, "faiss_index": KEYWORD_ONLY}
         lexical.save(staging / LEXICAL_DIR)
-        checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED}
+        checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED
+                     if vectors_index is not None or name != VECTORS_FILE}
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             n_passages=len(passages),
