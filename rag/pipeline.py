@@ -9,6 +9,11 @@ harness: a question is parsed once into a ``Query``, retrieved, optionally reran
 measured for the refusal check, and answered by the offline answerer, or by the
 language model on top of it when RAGQA_LLM_* configure one.
 
+A keyword-only index (``keyword_only``: vectors not built yet, ``ragqa serve`` while a
+first build embeds) answers every retriever with BM25; its refusal check takes the
+dense similarity as neutral (``KEYWORD_SIMILARITY``) and no dense agreement, and each
+answer says in its note that it comes from the keyword index (``KEYWORD_NOTE``).
+
 ``QA`` is the protocol the UI and the API serve through: ``Pipeline`` and
 ``rag.live.LivePipeline`` both implement it.
 """
@@ -39,6 +44,12 @@ from rag.types import Answer, DocStatus, Document, Hit, Passage
 
 if TYPE_CHECKING:
     from rag.check import CheckReport
+
+# the dense cosine a keyword-only basis assumes: the refusal formula's own zero point,
+# so similarity neither adds nor takes away (chosen before measuring, not fitted)
+KEYWORD_SIMILARITY = 0.9
+KEYWORD_NOTE = ("本回答仅来自关键词索引（BM25）：语义向量仍在生成，完成后自动改用混合检索"
+                "（answered from the keyword index while the vectors are being built）。")
 
 
 class QA(Protocol):
@@ -90,13 +101,20 @@ class Pipeline:
         self.answerer: Answerer = make_answerer(self.support, llm)
         self._doc_by_id = {d.id: d for d in index.documents}
 
+    @property
+    def keyword_only(self) -> bool:
+        """True for a keyword-only index (vectors not built yet): every search is BM25."""
+        return self.index.vectors is None
+
     @classmethod
     def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
              embedder: Embedder | None = None, verify: bool = True, llm: Any = "env",
              reranker: Any = "env", backend: str | None = None,
-             milvus_uri: str | None = None) -> Pipeline:
+             milvus_uri: str | None = None, keyword_only: bool = False) -> Pipeline:
         """``backend``: ``local`` or ``milvus`` (default RAGQA_BACKEND, else ``local``);
-        ``milvus_uri`` (default RAGQA_MILVUS_URI, else ``.ragqa/milvus.db``)."""
+        ``milvus_uri`` (default RAGQA_MILVUS_URI, else ``.ragqa/milvus.db``).
+        ``keyword_only`` True accepts an index without vectors (``ragqa serve`` while the
+        passages are embedded); otherwise such an index is an error."""
         from rag.answer.llm import LLMConfig
         from rag.embed import load_embedder
         from rag.search.rerank import load_reranker
@@ -105,7 +123,7 @@ class Pipeline:
         reranker = load_reranker() if reranker == "env" else reranker
         embedder = embedder or load_embedder()
         index = open_index(index_dir or DEFAULT_INDEX_DIR, embedder.name, embedder.dim,
-                           corpus_dir, verify)
+                           corpus_dir, verify, keyword_only)
         return cls(index, embedder, llm, reranker, backend, milvus_uri)
 
     # ------------------------------------------------------------ lookup
@@ -142,7 +160,11 @@ class Pipeline:
 
     def basis(self, query: Query, hits: Sequence[Hit]) -> Basis | None:
         """The measurements the refusal decision rests on (None for a clause lookup)."""
-        if not hits or any(h.source == "clause" for h in hits) or query.vector is None:
+        if not hits or any(h.source == "clause" for h in hits):
+            return None
+        if self.keyword_only:  # no dense evidence either way: the lexical measures decide
+            return measure_basis(query, hits, self.support, [KEYWORD_SIMILARITY], 0)
+        if query.vector is None:
             return None
         similarities = [float(self.retriever.vector_of(h.passage.id) @ query.vector)
                         for h in hits[:3]]
@@ -177,7 +199,11 @@ class Pipeline:
             as_of: str | None = None, status: str | Sequence[str] = ()) -> Answer:
         options = SearchOptions(retriever, k, doc_id, doc_type, as_of, parse_statuses(status))
         query, hits = self.retrieve(question, options, history)
-        return with_status(self.answerer.answer(query, hits, self.basis(query, hits)), hits)
+        answer = with_status(self.answerer.answer(query, hits, self.basis(query, hits)), hits)
+        if not self.keyword_only:
+            return answer
+        return replace(answer, note=f"{KEYWORD_NOTE} {answer.note}" if answer.note
+                       else KEYWORD_NOTE)
 
 
 def with_status(answer: Answer, hits: Sequence[Hit]) -> Answer:

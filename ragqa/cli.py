@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_retrieval(p)
 
     p = sub.add_parser("serve", help="the chat UI and the JSON API /api/ask, /api/health "
-                                     "(builds the index first if missing)")
+                                     "(with no usable index: answers by keyword at once "
+                                     "while it builds)")
     p.add_argument("--host", default=_env("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(_env("PORT", "7860")))
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
@@ -330,24 +331,14 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from rag.errors import IndexMismatchError, IndexMissingError
-    from rag.index.folder import read_manifest
-
-    try:
-        read_manifest(Path(args.index))
-    except (IndexMissingError, IndexMismatchError) as exc:
-        print(f"no usable index at {args.index} ({exc}); building it from {args.corpus} …",
-              file=sys.stderr)
-        from rag.index.build import build_index
-
-        print(build_index(args.corpus, args.index, embedder=_embedder(args)).summary(),
-              file=sys.stderr)
     # two phases (ui.server): the JSON API listens at once and answers once the index is
-    # loaded; gradio is imported and the web UI mounted at "/" only after that
+    # loaded, or, with a missing or mismatched index, from a keyword index while the
+    # passages are embedded; gradio is imported and the web UI mounted at "/" after that
     from ui.server import ServeOptions, serve
 
-    return serve(ServeOptions(index=Path(args.index), host=args.host, port=args.port,
-                              auth=_auth(), started=STARTED, embed_model=args.embed_model))
+    return serve(ServeOptions(index=Path(args.index), corpus=Path(args.corpus),
+                              host=args.host, port=args.port, auth=_auth(), started=STARTED,
+                              embed_model=args.embed_model))
 
 
 def _auth() -> tuple[tuple[str, str], ...] | None:

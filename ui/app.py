@@ -70,6 +70,7 @@ CHECK_INTRO = ("粘贴一段文本或拖入文件，逐条核对其中的条文�
                "草案第N条，含款、项和“至”连接的范围）：是否指向索引中的文件、条文是否存在、"
                "所引文件是否仍然有效。索引中没有的文件（如国家法律）只能标明“无法核对”，"
                "不表示引用有误。")
+STATUS_EVERY_S = 2.0  # how often the page re-reads the retrieval status while it can change
 
 RETRIEVER_CHOICES = [
     ("混合检索（hybrid，推荐）", "hybrid"),
@@ -102,6 +103,8 @@ def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
+        retrieval_status = gr.Markdown(handlers.retrieval_status(), elem_id="retrieval-status")
+        status_timer = gr.Timer(STATUS_EVERY_S, active=handlers.keyword_only())
         messages = gr.State([])
         questions = gr.State([])
 
@@ -228,6 +231,10 @@ def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
             build_tab(DocumentManager(pipeline, needs_login=needs_login))
 
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
+        quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        status_timer.tick(handlers.status_tick, outputs=[retrieval_status, status_timer],
+                          **quiet)
+        demo.load(handlers.status_tick, outputs=[retrieval_status, status_timer], **quiet)
         chat_io = {
             "inputs": [question, messages, questions, doc_filter, type_filter, retriever, top_k,
                        as_of, status_filter],

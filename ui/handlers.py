@@ -40,6 +40,24 @@ class Handlers:
         self.pipeline = pipeline
         self.catalogue = Catalogue(pipeline)
 
+    # ------------------------------------------------------------ what answers
+
+    def keyword_only(self) -> bool:
+        """Whether answers come from the keyword index only (a first build is embedding)."""
+        current = getattr(self.pipeline, "current", self.pipeline)
+        return bool(getattr(current, "keyword_only", False))
+
+    def retrieval_status(self) -> str:
+        """One Markdown line: which retriever answers, and a first build's progress."""
+        if not self.keyword_only():
+            return "检索方式：混合检索（向量＋关键词）"
+        build = getattr(self.pipeline, "build", None)
+        return f"检索方式：{build.describe() if build is not None else '关键词检索'}"
+
+    def status_tick(self) -> tuple[str, Any]:
+        """The status line, and the timer kept running only while it can still change."""
+        return self.retrieval_status(), gr.Timer(active=self.keyword_only())
+
     # ------------------------------------------------------------ asking
 
     def ask_options(self, k: Any, retriever: Any, doc_id: Any, doc_type: Any,

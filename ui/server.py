@@ -5,7 +5,9 @@
    "loading", ``/api/ask`` answers 503 with Retry-After, and "/" shows a page that
    refreshes itself.
 2. Once the port listens, a thread loads the index (``rag.live.LivePipeline``: a
-   rebuild while serving is picked up without a restart) and runs a warm-up search
+   rebuild while serving is picked up without a restart; with no index yet,
+   ``rag.live.open_or_build`` answers from a keyword index within seconds and switches
+   to hybrid retrieval when the passages are embedded) and runs a warm-up search
    (jieba's dictionary, the embedder); from then on ``/api/ask`` answers. Only then is
    gradio imported (seconds of CPU that would otherwise compete with the loading for
    the GIL) and the page built, in the same thread. The event loop swaps the start-up
@@ -48,6 +50,7 @@ GRACEFUL_SHUTDOWN_S = 3
 @dataclass(frozen=True)
 class ServeOptions:
     index: Path
+    corpus: Path | None = None  # built from here when there is no usable index yet
     host: str = "127.0.0.1"
     port: int = 7860
     auth: tuple[tuple[str, str], ...] | None = None  # (user, password) pairs
@@ -120,18 +123,29 @@ class _Serving:
     def _load(self) -> None:
         try:
             from rag.embed import load_embedder
-            from rag.live import LivePipeline
+            from rag.live import LivePipeline, open_or_build
 
-            pipeline = LivePipeline(self.options.index,
-                                    embedder=load_embedder(self.options.embed_model))
+            embedder = load_embedder(self.options.embed_model)
+            if self.options.corpus is None:
+                pipeline = LivePipeline(self.options.index, embedder=embedder)
+            else:
+                pipeline = open_or_build(self.options.index, self.options.corpus,
+                                         embedder=embedder)
             pipeline.search(WARM_UP_QUESTION)  # warm up jieba and the embedder
         except BaseException as exc:  # re-raised by serve() once the server has stopped
             self.load_error = exc
             self.server.should_exit = True
             return
         self.state.pipeline = pipeline
-        say(f"index loaded ({len(pipeline.passages)} passages) after {self._seconds()}: "
-            f"{self.url}api/ask answers; building the web UI …")
+        if pipeline.build is None:
+            say(f"index loaded ({len(pipeline.passages)} passages) after {self._seconds()}: "
+                f"{self.url}api/ask answers; building the web UI …")
+        else:
+            say(f"no usable index at {self.options.index}: keyword index of "
+                f"{len(pipeline.passages)} passages built from {self.options.corpus} after "
+                f"{self._seconds()}; {self.url}api/ask answers by keyword while the passages "
+                "are embedded (hybrid retrieval follows without a restart); building the web "
+                "UI …")
         try:
             from ui.app import build_app  # imports gradio: seconds of CPU
 
@@ -147,6 +161,26 @@ class _Serving:
             self.server.should_exit = True
             return
         say(f"web UI ready at {self.url} after {self._seconds()}")
+        self._follow_build(pipeline)
+
+    def _follow_build(self, pipeline: Any) -> None:
+        """Say how a background build goes, and when it has finished (or failed)."""
+        told = 0.0
+        while pipeline.build is not None and not self.server.should_exit:
+            status = pipeline.build
+            if status.stage == "done":
+                pipeline.refresh()
+                say(f"vectors ready after {self._seconds()}: hybrid retrieval answers "
+                    f"({status.to_embed} passages embedded)")
+                return
+            if status.stage == "failed":
+                say(f"building the vectors failed ({redact(status.error or '')}); still "
+                    "answering by keyword; run: ragqa index")
+                return
+            if time.monotonic() - told >= 30:
+                told = time.monotonic()
+                say(status.describe())
+            time.sleep(0.5)
 
     # ------------------------------------------------------------ back on the event loop
 

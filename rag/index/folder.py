@@ -243,16 +243,19 @@ class LoadedIndex:
     manifest: Manifest
     documents: tuple[Document, ...]
     passages: PassageStore
-    vectors: Any  # a FAISS index, rows aligned with passages
+    vectors: Any  # a FAISS index, rows aligned with passages; None: a keyword-only index
     lexical: LexicalIndex
     quoting: dict[str, tuple[str, ...]]  # regulation id -> ids of documents quoting it
 
 
 def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
-               corpus_dir: str | Path | None = None, verify: bool = True) -> LoadedIndex:
+               corpus_dir: str | Path | None = None, verify: bool = True,
+               keyword_only: bool = False) -> LoadedIndex:
     """Open an index folder with every check that keeps answers honest: format, embedder
     (name and dimension), corpus hash (when ``corpus_dir`` is given), checksums, sizes.
-    Raises ``IndexMissingError`` or ``IndexMismatchError`` with the command that fixes it."""
+    Raises ``IndexMissingError`` or ``IndexMismatchError`` with the command that fixes it.
+    A keyword-only index (``write_index`` without vectors) opens only with
+    ``keyword_only`` True, and then has ``vectors`` None."""
     import faiss
 
     from rag.index.vectors import prepare_loaded
@@ -273,20 +276,28 @@ def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
                 f"the corpus in {str(corpus_dir)!r} changed since the index at "
                 f"{str(folder)!r} was built; update it with: ragqa index"
             )
+    without_vectors = manifest.faiss_index == KEYWORD_ONLY
+    if without_vectors and not keyword_only:
+        raise IndexMismatchError(
+            f"the index at {str(folder)!r} holds the keyword index only (its passages were "
+            "not embedded yet); build it with: ragqa index")
     if verify:
         verify_checksums(folder, manifest)
     documents = read_documents(folder)
     passages = open_passages(folder, documents)
     try:
-        vectors = faiss.read_index(str(folder / VECTORS_FILE))
-        prepare_loaded(vectors)
+        vectors = None
+        if not without_vectors:
+            vectors = faiss.read_index(str(folder / VECTORS_FILE))
+            prepare_loaded(vectors)
         lexical = LexicalIndex.load(folder / LEXICAL_DIR)
     except Exception as exc:  # faiss raises RuntimeError; numpy and json several kinds
         raise IndexMismatchError(f"the index at {str(folder)!r} is damaged ({exc}); "
                                  f"{REBUILD_HINT}") from exc
-    if vectors.ntotal != len(passages) or len(passages) != manifest.n_passages:
+    n_vectors = len(passages) if vectors is None else vectors.ntotal
+    if n_vectors != len(passages) or len(passages) != manifest.n_passages:
         raise IndexMismatchError(
-            f"the index at {str(folder)!r} holds {vectors.ntotal} vectors for "
+            f"the index at {str(folder)!r} holds {n_vectors} vectors for "
             f"{len(passages)} passages; {REBUILD_HINT}"
         )
     return LoadedIndex(folder, manifest, documents, passages, vectors, lexical,

@@ -6,7 +6,9 @@ documents that issue, explain or quote it. Options restrict retrieval to one doc
 or one type, and to documents of some statuses on a day (by default every document but
 a version a later indexed one has replaced, so a question gets the text in force). Every
 hit carries its document's status. The ranking itself (dense, bm25, hybrid) runs in a search backend
-(``rag.search.backends``).
+(``rag.search.backends``). Over a keyword-only index (no vectors yet) every retriever
+is ``bm25``, the question is not embedded, and a clause lookup across documents keeps
+document order.
 
 Left out: query rewriting beyond the glossary, learned fusion weights.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -50,6 +53,7 @@ class Retriever:
         self.backend = backend
         self.embedder = embedder
         self.lexical_method = index.lexical.method
+        self.keyword_only = index.vectors is None
         self.titles = TitleResolver(index.documents, index.quoting)
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
@@ -59,10 +63,12 @@ class Retriever:
 
     def parse(self, question: object, history: Sequence[str] = ()) -> Query:
         """The question parsed once: cleaned, resolved, expanded, tokenised, embedded."""
-        embed = self.embedder.embed_query if self.embedder is not None else None
+        embed = None if self.embedder is None or self.keyword_only else self.embedder.embed_query
         return parse_query(question, self.titles, self.lexical_method, embed, history)
 
     def search(self, query: Query, options: SearchOptions = SearchOptions()) -> list[Hit]:
+        if self.keyword_only:
+            options = replace(options, retriever="bm25")
         _, status, default_kept = self._day(options.as_of)
         scope = self._scope(options, query.ref, status, default_kept)
         clause_rows = self._clause_rows(query, scope)
