@@ -3,6 +3,7 @@
     python -m benchmarks.run                          # everything, scale 10^4, 10^5, 10^6
     python -m benchmarks.run --quick                  # shorter runs, scale 10^4 and 10^5
     python -m benchmarks.run --only latency startup   # some of them
+    python -m benchmarks.run --only firstrun          # fresh clone: make run to answers
     python -m benchmarks.run --only scale --scale 1000000
     python -m benchmarks.run --report                 # only rewrite results.md/json
 
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "throughput": ("benchmarks.bench_query", "run_throughput"),
     "memory": ("benchmarks.bench_memory", "run"),
     "startup": ("benchmarks.bench_startup", "run"),
+    "firstrun": ("benchmarks.bench_firstrun", "run"),
     "scale": ("benchmarks.bench_scale", "run"),
     "evalstats": ("benchmarks.bench_evalstats", "run"),
     "check": ("benchmarks.bench_check", "run"),

@@ -203,7 +203,7 @@ class Hit:
 
     def to_json(self) -> dict:
         return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6),
-                **(self.status.to_json() if self.status else {})}
+                "source": self.source, **(self.status.to_json() if self.status else {})}
 
 
 @dataclass(frozen=True)

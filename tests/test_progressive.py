@@ -27,7 +27,7 @@ PASSAGES = 66
 # gold item g229: the 人大代表 suggestion on the green transition of coking, steel and
 # chemicals is assigned to 省工信厅
 QUESTION = "引导焦化、钢铁、化工等传统产业绿色转型的人大代表建议由哪个部门负责办理？"
-DOCUMENT = "2021年省“两会”人大代表、政协委员对政府工作意见建议的责任分解"
+DOCUMENT = "2021 年省“两会”人大代表、政协委员对政府工作意见建议的责任分解"
 SECTION = "四、省工信厅"
 READY_TIMEOUT_S = 120.0
 BUILD_TIMEOUT_S = 900.0  # 66 passages: about 30 s on 2 idle cores, minutes when shared

@@ -267,11 +267,13 @@ def test_api_without_login_pairs_is_open_and_waits_for_the_index(pipeline):
     state = ServeState()
     with TestClient(create_app(state)) as client:
         assert client.get("/api/health").json() == {
-            "status": "loading", "ui": False, "passages": None, "documents": None}
+            "status": "loading", "ui": False, "passages": None, "documents": None,
+            "retriever": None, "build": None}
         assert client.post("/api/ask", json={"question": QUESTION}).status_code == 503
         state.pipeline = pipeline
         health = client.get("/api/health")
         assert health.status_code == 200 and health.json()["status"] == "ready"
+        assert health.json()["retriever"] == "hybrid" and health.json()["build"] is None
         response = client.post("/api/ask", json={"question": QUESTION})
         assert response.status_code == 200
         assert CITED in cited(response.json())

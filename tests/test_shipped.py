@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from conftest import CORPUS
 
-from rag.index.build import build_index, embedding_text
 from rag.embed import load_embedder
+from rag.index.build import build_index, embedding_text
 from rag.index.embed_cache import text_key
 from rag.index.shipped import (
     MIN_COSINE,
