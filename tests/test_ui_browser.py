@@ -84,6 +84,12 @@ def wait_for_reply(page, turn: int) -> None:
     )
 
 
+def test_status_line_says_which_retriever_answers(page):
+    status = page.locator("#retrieval-status")
+    status.wait_for(state="visible")
+    assert "检索方式：混合检索（向量＋关键词）" in status.inner_text()
+
+
 def test_answer_shows_citations_that_open_to_the_article(page):
     # The /ask API test covers 网吧能让未成年人进去吗？; this one is about the page.
     ask(page, "哪一条规定了学生欺凌的防控？")
