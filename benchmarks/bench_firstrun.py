@@ -40,6 +40,7 @@ QUESTION = "网吧能让未成年人进去吗？"
 FIRST_ANSWER_AIM_S = 60.0
 UI_AIM_S = 90.0
 TIMEOUT_S = 300.0
+PROGRESS_SEEN = 64  # passages embedded before the unshipped run reads the build's estimate
 
 
 def fresh_clone(name: str, shipped: bool = True) -> Path:
@@ -108,7 +109,11 @@ def one_run(clone: Path, wait_hybrid: bool) -> dict:
                                         for c in answer["citations"]]
         record["first_answer_note"] = answer.get("note")
         record["health_at_first_answer"] = health(port)
-        if not wait_hybrid:
+        if not wait_hybrid:  # the build's own estimate once it has embedded a few batches
+            later = wait_health(process, port, lambda b: (b.get("build") or {}).get(
+                "embedded", 0) >= PROGRESS_SEEN, TIMEOUT_S)
+            record["health_later"] = later
+            record["health_later_s"] = round(time.perf_counter() - started, 2)
             return record
         wait_health(process, port, lambda b: b.get("retriever") == "hybrid", TIMEOUT_S)
         record["hybrid_s"] = round(time.perf_counter() - started, 2)
@@ -183,6 +188,12 @@ def run(command: str, quick: bool = False) -> Result:
     result.figure("fresh clone without corpus/embeddings: launch to first cited answer "
                   f"({'/'.join(bare['first_answer_retriever'])})", bare["first_answer_s"], "s",
                   f"build then: {build}", load=bare["load"])
+    later = bare["health_later"]["build"]
+    total = round(bare["health_later_s"] + later["seconds_left"])
+    result.figure("fresh clone without corpus/embeddings: launch to hybrid, as the build "
+                  "estimates it", total, "s",
+                  f"{bare['health_later_s']} s after launch the build said: {later}",
+                  load=bare["load"])
     for name in ("firstrun-shipped", "firstrun-index", "firstrun-unshipped"):
         shutil.rmtree(TMP / name, ignore_errors=True)
     result.notes.append(
