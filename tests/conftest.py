@@ -1,8 +1,9 @@
 """Shared fixtures: the real corpus, ingested once, and the real index, built once.
 
 The index is built once per test session in a temporary folder (never the checkout's
-.ragqa/index, which ``make run`` serves); the embedding cache (.ragqa/cache) makes
-every build after the first cost seconds.
+.ragqa/index, which ``make run`` serves). Its vectors come from the shipped embeddings
+(corpus/embeddings) and the embedding cache (.ragqa/cache), so even the first build in
+a fresh clone embeds nothing and costs seconds.
 """
 
 from __future__ import annotations

@@ -78,9 +78,14 @@ def progressive(tmp_path_factory):
             first = _wait(http, lambda b: b["status"] == "ready", READY_TIMEOUT_S, process, log)
             keyword = http.post("/api/ask", json={"question": QUESTION}).json()
             after = http.get("/api/health").json()
-            hybrid_health = _wait(http, lambda b: b["retriever"] == "hybrid", BUILD_TIMEOUT_S,
+            hybrid_health = _wait(http, lambda b: b["retriever"] == "hybrid"
+                                  and b["build"]["stage"] == "done", BUILD_TIMEOUT_S,
                                   process, log)
             hybrid = http.post("/api/ask", json={"question": QUESTION}).json()
+            deadline = time.monotonic() + 30  # the server says so in its log too
+            while "hybrid retrieval answers" not in log.read_text(encoding="utf-8"):
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.2)
     finally:
         stop(process)
     yield Seen(first, keyword, after, hybrid_health, hybrid, index,
@@ -127,7 +132,7 @@ def test_the_index_left_on_disk_is_complete(progressive):
     from rag.pipeline import Pipeline
 
     pipeline = Pipeline.load(progressive.index, llm=None, reranker=None)
-    assert not pipeline.keyword_only and pipeline.retriever.vectors.ntotal == PASSAGES
+    assert not pipeline.keyword_only and pipeline.index.vectors.ntotal == PASSAGES
 
 
 def test_the_keyword_index_is_refused_where_vectors_are_expected(progressive):
