@@ -135,8 +135,8 @@ def index_in_clone(clone: Path) -> dict:
                           capture_output=True, text=True, timeout=TIMEOUT_S)
     if done.returncode != 0:
         raise RuntimeError(f"ragqa index failed: {done.stderr[-2000:]}")
-    return {"seconds": round(time.perf_counter() - started, 2),
-            "summary": done.stdout.strip().splitlines()[-1]}
+    summary = done.stdout.strip().splitlines()[-1].replace(str(clone), "<fresh clone>")
+    return {"seconds": round(time.perf_counter() - started, 2), "summary": summary}
 
 
 def run(command: str, quick: bool = False) -> Result:
