@@ -140,6 +140,10 @@ class LivePipeline:
     def passages(self) -> PassageStore:
         return self.current.passages
 
+    @property
+    def keyword_only(self) -> bool:
+        return self.current.keyword_only
+
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
                doc_type: str | None = None, history: Sequence[str] = (),

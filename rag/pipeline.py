@@ -61,6 +61,11 @@ class QA(Protocol):
     @property
     def passages(self) -> PassageStore: ...
 
+    @property
+    def keyword_only(self) -> bool:
+        """True while only the keyword index answers (a first build is embedding)."""
+        ...
+
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
                doc_type: str | None = None, history: Sequence[str] = (),
