@@ -125,3 +125,19 @@ def test_writing_the_same_vectors_gives_the_same_bytes(tmp_path, embedder, shipp
     assert len(loaded) == len(set(texts))
     np.testing.assert_array_equal(loaded.vectors_of([text_key(texts[0])])[0],
                                   index_precision(vectors[:1])[0])
+
+
+def test_adding_a_file_embeds_only_its_own_passages(tmp_path, embedder):
+    import time
+
+    from rag.index.collection import add_files
+
+    corpus = _small_corpus(tmp_path, embedder)  # one gazette and the shipped embeddings
+    index = tmp_path / ".ragqa" / "index"  # with an empty cache beside it
+    first = build_index(corpus, index, embedder=embedder, progress=False)
+    assert first.embedded == 0 and first.shipped == 66
+    new = tmp_path / "005_added.txt"
+    new.write_text(f"关于测试新增文件的通知\n\n新增文件的唯一段落，编号{time.time_ns()}。\n",
+                   encoding="utf-8")
+    change = add_files([new], index, corpus_dir=corpus, embedder=embedder)
+    assert "embedded 1, reused 66 shipped" in change.summary, change.summary

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from rag.errors import CorpusError, DocumentReadError, IndexMissingError
 from rag.index.folder import read_manifest
+from rag.index.shipped import FOLDER as SHIPPED_FOLDER
 from rag.ingest.readers import EXTENSIONS, Progress, format_of
 
 SOURCES_DIR = "sources"
@@ -231,6 +232,9 @@ def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
                 shutil.copyfile(path, staging / name)
         if corpus_dir and (Path(corpus_dir) / "MANIFEST.tsv").is_file():
             shutil.copyfile(Path(corpus_dir) / "MANIFEST.tsv", staging / "MANIFEST.tsv")
+        shipped = Path(corpus_dir) / SHIPPED_FOLDER if corpus_dir else None
+        if shipped is not None and shipped.is_dir():  # the bundled passages stay un-embedded
+            shutil.copytree(shipped, staging / SHIPPED_FOLDER)
         report = build_index(staging, index_dir, embedder=embedder, progress=False,
                              cache_dir=index_dir.parent / "cache", milvus_uri=milvus_uri)
         return report.summary(), [f"skipped {n}: {r}" for n, r in report.skipped_files]
