@@ -202,7 +202,7 @@ class EmbeddingCache:
             return (
                 f"vectors are {vectors.dtype} {vectors.shape}, expected float32 {(rows, self.dim)}"
             )
-        return _row_problem(vectors)
+        return unit_rows_problem(vectors)
 
     def _shard_files(self) -> Iterable[Path]:
         yield from self.path.glob("*.npy")
@@ -277,7 +277,7 @@ class EmbeddingCache:
                 f"{len(texts)} texts, expected {(len(texts), self.dim)}; the cache was "
                 "opened with the wrong dim or embed_fn"
             )
-        problem = _row_problem(vectors)
+        problem = unit_rows_problem(vectors)
         if problem:
             raise EmbedderError(f"embedder {self.embedder_name!r} returned bad vectors: {problem}")
         return vectors
@@ -332,11 +332,16 @@ def _check_texts(texts: Sequence[str]) -> Sequence[str]:
     return texts
 
 
-def _row_problem(vectors: np.ndarray) -> str:
+def unit_rows_problem(vectors: np.ndarray, tolerance: float = NORM_TOLERANCE) -> str:
+    """What is wrong with rows that should be finite and of unit length ("" if nothing).
+
+    >>> unit_rows_problem(np.eye(2, dtype=np.float32)), unit_rows_problem(np.ones((1, 2)))
+    ('', 'rows not L2-normalised (norms 1.4142..1.4142)')
+    """
     if not np.isfinite(vectors).all():
         return "NaN or infinite values"
     norms = np.linalg.norm(vectors, axis=1)
-    if len(norms) and np.abs(norms - 1.0).max() > NORM_TOLERANCE:
+    if len(norms) and np.abs(norms - 1.0).max() > tolerance:
         return f"rows not L2-normalised (norms {norms.min():.4f}..{norms.max():.4f})"
     return ""
 

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index.embed_cache import cache_folder_name, text_key
+from rag.index.embed_cache import cache_folder_name, text_key, unit_rows_problem
 
 log = logging.getLogger(__name__)
 
@@ -161,13 +161,7 @@ def _problem(info: ShippedInfo, keys: np.ndarray, vectors: np.ndarray) -> str:
     as_bytes = [bytes(k) for k in keys]
     if any(a >= b for a, b in zip(as_bytes, as_bytes[1:], strict=False)):
         return "keys are not sorted and unique"
-    wide = vectors.astype(np.float32)
-    if not np.isfinite(wide).all():
-        return "NaN or infinite values"
-    norms = np.linalg.norm(wide, axis=1)
-    if len(norms) and np.abs(norms - 1.0).max() > NORM_TOLERANCE:
-        return f"rows not of unit norm ({norms.min():.4f}..{norms.max():.4f})"
-    return ""
+    return unit_rows_problem(vectors.astype(np.float32), NORM_TOLERANCE)
 
 
 def write_shipped(corpus_dir: str | Path, embedder: object, texts: Sequence[str],
