@@ -35,7 +35,7 @@ import base64
 import binascii
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -249,39 +249,32 @@ def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None)
                                 headers={"Retry-After": str(RETRY_AFTER_S)})
         return JSONResponse(asdict(value))
 
-    @app.post("/api/ask", dependencies=[Depends(require_login)])
-    async def ask(body: AskRequest) -> JSONResponse:
+    async def served(work: Callable[[QA], Any], bad_input: type[Exception],
+                     where: str) -> JSONResponse:
+        """``work`` on the loaded pipeline in a worker thread (at most QUEUE_CONCURRENCY at
+        once): its result's JSON, 400 with the library's message for bad input, 500 with
+        a message (details in the log only) for anything else."""
         pipeline = state.pipeline
         if pipeline is None:
             raise loading_error()
-
-        def answer_it() -> Any:
-            return pipeline.ask(body.question, **ask_options(body, pipeline))
-
-        try:  # in a worker thread, at most QUEUE_CONCURRENCY at once
-            answer = await anyio.to_thread.run_sync(answer_it, limiter=limiter)
-        except QueryError as exc:  # the library's message names the value and the fix
+        try:
+            result = await anyio.to_thread.run_sync(lambda: work(pipeline), limiter=limiter)
+        except bad_input as exc:  # the library's message names the value and the fix
             return error_response(400, redact(str(exc)))
         except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
-            return error_response(500, user_message(exc, "api ask"))
-        return JSONResponse(answer.to_json())
+            return error_response(500, user_message(exc, where))
+        return JSONResponse(result.to_json())
+
+    @app.post("/api/ask", dependencies=[Depends(require_login)])
+    async def ask(body: AskRequest) -> JSONResponse:
+        return await served(lambda p: p.ask(body.question, **ask_options(body, p)),
+                            QueryError, "api ask")
 
     @app.post("/api/check", dependencies=[Depends(require_login)])
     async def check(body: CheckRequest) -> JSONResponse:
-        pipeline = state.pipeline
-        if pipeline is None:
-            raise loading_error()
-
-        def check_it() -> Any:
-            return pipeline.check(body.text, title=body.title or None, as_of=body.as_of or None)
-
-        try:
-            report = await anyio.to_thread.run_sync(check_it, limiter=limiter)
-        except RagError as exc:  # the library's message names the value and the fix
-            return error_response(400, redact(str(exc)))
-        except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
-            return error_response(500, user_message(exc, "api check"))
-        return JSONResponse(report.to_json())
+        return await served(lambda p: p.check(body.text, title=body.title or None,
+                                              as_of=body.as_of or None),
+                            RagError, "api check")
 
     @app.api_route("/api/ask", methods=["GET", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)
