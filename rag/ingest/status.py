@@ -30,12 +30,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from rag.ingest.documents import DATE_RE, iso_date
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int
 from rag.types import Document
 
 TEXT_KINDS = ("final", "draft_explanation", "review_report", "amending_decision")
 
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DATE = DATE_RE  # one pattern for a printed date, owned by rag.ingest.documents
 _NUM = rf"[0-9{CHINESE_NUMERAL_CHARS}]+"
 # the subject of an entry-into-force sentence: 本条例, 本实施办法, 此工作方案, 本办法由…解释，
 _SELF = (r"(?:本|此)[\u4e00-\u9fff]{0,6}?(?:条例|办法|细则|规则|规定|决定|通告|公告|预案|方案|意见"
@@ -63,11 +64,11 @@ def iso(text: str) -> str | None:
     >>> iso("２０２３年９月２２日修订通过"), iso("自 2022 年 12 月 30 日起"), iso("公布之日")
     ('2023-09-22', '2022-12-30', None)
     """
-    m = _DATE.search(_nfkc(text))
-    if not m:
+    day = iso_date(text)
+    if day is None:
         return None
-    try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    try:  # a date the calendar does not have (2月30日) is no date
+        return dt.date.fromisoformat(day).isoformat()
     except ValueError:
         return None
 
