@@ -28,6 +28,7 @@ from the corpus as printed; page furniture is drawn anew.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import random
@@ -317,6 +318,17 @@ def make_documents(out: Path = OUT, scanned: str = "sample") -> Path:
     stamp = _stamp(scanned)
     if stamp_file.is_file() and stamp_file.read_text() == stamp:
         return out
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as lock:  # parallel test workers: one writes, the rest wait
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp_file.is_file() and stamp_file.read_text() == stamp:
+            return out
+        _write_documents(out, scanned)
+        stamp_file.write_text(stamp)
+    return out
+
+
+def _write_documents(out: Path, scanned: str) -> None:
     from rag.ingest.corpus import read_corpus
 
     corpus = read_corpus(CORPUS)
@@ -332,8 +344,6 @@ def make_documents(out: Path = OUT, scanned: str = "sample") -> Path:
             write_scan(out / "pdf" / f"{stem}.pdf", out / "scan", None, SEED + index)
         elif stem in SAMPLE_SCAN:
             write_scan(out / "pdf" / f"{stem}.pdf", out / "scan", SAMPLE_SCAN[stem], SEED + index)
-    stamp_file.write_text(stamp)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
