@@ -4,6 +4,7 @@
     python -m benchmarks.run --quick                  # shorter runs, scale 10^4 and 10^5
     python -m benchmarks.run --only latency startup   # some of them
     python -m benchmarks.run --only firstrun          # fresh clone: make run to answers
+    python -m benchmarks.run --only maketest          # fresh clone: make test, each step timed
     python -m benchmarks.run --only scale --scale 1000000
     python -m benchmarks.run --report                 # only rewrite results.md/json
 
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "memory": ("benchmarks.bench_memory", "run"),
     "startup": ("benchmarks.bench_startup", "run"),
     "firstrun": ("benchmarks.bench_firstrun", "run"),
+    "maketest": ("benchmarks.bench_maketest", "run"),  # fresh clone: make test, step by step
     "scale": ("benchmarks.bench_scale", "run"),
     "evalstats": ("benchmarks.bench_evalstats", "run"),
     "check": ("benchmarks.bench_check", "run"),
