@@ -23,7 +23,18 @@ written from passages drawn at random. Here nobody looks at article texts first:
    (``unanswerable``, ``outcome`` ``detail_absent``). Every written question is kept,
    hard ones included.
 4. About twenty questions on topics the corpus never covers, from the same personas
-   (``unanswerable``, ``outcome`` ``refused``; key points checked absent by grep).
+   (``unanswerable``, ``outcome`` ``refused``; key points checked absent by grep). One
+   of them (v168, 高龄津贴) turned out to be covered by the work reports without the
+   asked amount, and is labelled ``detail_absent`` instead.
+5. An addendum of staff questions asked by article number: ``clause_probes`` draws one
+   article label per drawn document that has numbered articles (its own seeded
+   generator, so the document draw is unchanged); the question was written from the
+   probe line alone, then the article looked up (items v176 onwards).
+
+Labelled items carry ``outcome`` (``answered``, ``detail_absent``, ``refused``), the
+``persona`` the question was written as and, for ``detail_absent``, the ``topic``
+document. Key points of ``detail_absent`` items are the asked detail as the question
+words it, checked to occur nowhere in the corpus.
 
 Run ``python -m eval.make_dev`` to print the draw (same seed, same corpus, same list).
 ``eval/dev.jsonl`` was then written by hand from the worksheet and the located
@@ -123,6 +134,31 @@ def draw(documents: Sequence[Document], passages: Sequence[Passage],
     return out
 
 
+def clause_probes(drawn: Sequence[DrawnDoc], passages: Sequence[Passage],
+                  seed: int = SEED) -> list[tuple[str, str]]:
+    """One article label per drawn document with numbered articles, drawn at random, for
+    the staff questions that ask by number (``《…》第N条讲的什么``): (title, article).
+
+    Deterministic: its own ``random.Random(seed + 1)`` (the document draw is unchanged),
+    drawn documents in draw order, each document's labels in passage order.
+
+    >>> p = Passage("d#1:1", "d#1", "某条例", "regulation", "f.txt", 1, None, None,
+    ...             "第一条", 1, "第一条　目的")
+    >>> d = Document("d#1", "某条例", "regulation", "f.txt", None, None)
+    >>> clause_probes([DrawnDoc("regulations", d, ())], [p])
+    [('某条例', '第一条')]
+    """
+    rng = random.Random(seed + 1)
+    labels: dict[str, list[str]] = {}
+    for passage in sorted(passages, key=lambda p: p.id):
+        if passage.article:
+            seen = labels.setdefault(passage.doc_id, [])
+            if passage.article not in seen:
+                seen.append(passage.article)
+    return [(item.document.title, rng.choice(labels[item.document.id]))
+            for item in drawn if labels.get(item.document.id)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag.ingest import ingest
 
@@ -135,12 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     for persona in PERSONAS:
         print(f"- {persona}")
     print()
-    for n, item in enumerate(draw(ingested.documents, ingested.passages, args.seed), 1):
+    drawn = draw(ingested.documents, ingested.passages, args.seed)
+    for n, item in enumerate(drawn, 1):
         d = item.document
         print(f"## D{n:02d} [{item.stratum}] {d.doc_type} {d.source_file} 《{d.title}》")
         for label in item.headings:
             print(f"   - {label}")
         print()
+    print("# clause probes (an article number per document, for questions asked by number)")
+    for title, article in clause_probes(drawn, ingested.passages, args.seed):
+        print(f"- 《{title}》{article}")
     return 0
 
 
