@@ -40,7 +40,8 @@ Run ``python -m eval.make_dev`` to print the draw (same seed, same corpus, same 
 ``eval/dev.jsonl`` was then written by hand from the worksheet and the located
 evidence and checked with ``ragqa eval --check-gold eval/dev.jsonl``.
 
-sha256 of eval/dev.jsonl as frozen: bfccee3b57d50ab5dfc929a0498402c63179e30a5cd100fc607b2a96f03b08e7.
+sha256 of eval/dev.jsonl as frozen:
+bfccee3b57d50ab5dfc929a0498402c63179e30a5cd100fc607b2a96f03b08e7.
 
 Left out: writing the questions and locating evidence (a person does that), and any use
 of retrieval results to pick or phrase questions.
