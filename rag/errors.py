@@ -45,3 +45,7 @@ class DocumentReadError(CorpusError):
 
 class BackendUnavailableError(RagError):
     """A search backend's server (Milvus) or a compute cluster (Ray) does not answer."""
+
+
+class PageRequestError(CorpusError):
+    """A page asked of an indexed file (to show it) that the index does not have."""

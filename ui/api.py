@@ -20,6 +20,11 @@ opens, while ``state`` still says the index is loading:
 * ``POST /api/check``: body ``{"text": str, "title"?: str, "as_of"?: "YYYY-MM-DD"}``;
   returns ``rag.check.CheckReport.to_json()`` (every clause reference of the text,
   resolved and flagged). Same loading, login and error rules as ``/api/ask``.
+* ``GET /api/page?file=NAME&page=N[&dpi=D]``: the printed page ``N`` of the indexed
+  PDF or image ``NAME`` (as citations name them: ``source_file`` and ``page``) as
+  ``image/png``, rendered at ``dpi`` (36-200, default 110; ``rag.index.pages``). 400
+  naming the file or page and the fix when the index has no such file or page; same
+  loading and login rules as ``/api/ask``.
 * ``GET /``: a self-refreshing Chinese "starting" page (503), until
   :func:`remove_placeholder` takes it away for the Gradio UI (see :mod:`ui.server`).
 
@@ -37,20 +42,21 @@ import hmac
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.errors import QueryError, RagError
+from rag.errors import PageRequestError, QueryError, RagError
 from rag.live import BuildStatus
 from rag.search.query import RetrieverName
 from rag.types import DOC_TYPE_FILTERS, DOC_TYPES
 from ui.errors import redact, user_message
-from ui.options import search_options
+from ui.options import page_request, search_options
 from ui.settings import (
     DEFAULT_K,
     DEFAULT_RETRIEVER,
@@ -249,11 +255,13 @@ def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None)
                                 headers={"Retry-After": str(RETRY_AFTER_S)})
         return JSONResponse(asdict(value))
 
-    async def served(work: Callable[[QA], Any], bad_input: type[Exception],
-                     where: str) -> JSONResponse:
+    async def served(work: Callable[[QA], Any], bad_input: type[Exception], where: str,
+                     respond: Callable[[Any], Response] = lambda r: JSONResponse(r.to_json())
+                     ) -> Response:
         """``work`` on the loaded pipeline in a worker thread (at most QUEUE_CONCURRENCY at
-        once): its result's JSON, 400 with the library's message for bad input, 500 with
-        a message (details in the log only) for anything else."""
+        once): its result as ``respond`` makes it (default: its JSON), 400 with the
+        library's message for bad input, 500 with a message (details in the log only) for
+        anything else."""
         pipeline = state.pipeline
         if pipeline is None:
             raise loading_error()
@@ -263,18 +271,32 @@ def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None)
             return error_response(400, redact(str(exc)))
         except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
             return error_response(500, user_message(exc, where))
-        return JSONResponse(result.to_json())
+        return respond(result)
 
     @app.post("/api/ask", dependencies=[Depends(require_login)])
-    async def ask(body: AskRequest) -> JSONResponse:
+    async def ask(body: AskRequest) -> Response:
         return await served(lambda p: p.ask(body.question, **ask_options(body, p)),
                             QueryError, "api ask")
 
     @app.post("/api/check", dependencies=[Depends(require_login)])
-    async def check(body: CheckRequest) -> JSONResponse:
+    async def check(body: CheckRequest) -> Response:
         return await served(lambda p: p.check(body.text, title=body.title or None,
                                               as_of=body.as_of or None),
                             RagError, "api check")
+
+    @app.get("/api/page", dependencies=[Depends(require_login)], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "the page"}})
+    async def page(file: str | None = None, page: str | None = None,
+                   dpi: str | None = None) -> Response:
+        from rag.index.pages import page_view
+
+        def render(p: QA) -> Any:
+            name, label, resolution = page_request(file, page, dpi)
+            return page_view(Path(getattr(p, "index_dir")), name, label, resolution)  # noqa: B009
+
+        return await served(render, PageRequestError, "api page",
+                            lambda image: Response(image.png, media_type="image/png",
+                                                   headers={"Cache-Control": "no-cache"}))
 
     @app.api_route("/api/ask", methods=["GET", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)

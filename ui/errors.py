@@ -43,6 +43,7 @@ _MESSAGES: tuple[tuple[type[BaseException], str], ...] = (
         "语言模型服务暂时不可用（连接失败、超时或返回异常）。请稍后重试，或检查模型服务地址。",
     ),
     (errors.QueryError, "这个问题无法处理，请换一种问法。"),
+    (errors.PageRequestError, "索引中没有所要的页面。"),
     (errors.CheckInputError, "这段文本无法核对。"),
     (errors.CorpusError, "语料文件无法读取，请检查语料目录后重建索引。"),
     (errors.RagError, "检索问答出错。"),

@@ -10,6 +10,7 @@
 - ``ray_embed``: embedding cache misses on a Ray cluster (or a local Ray).
 - ``milvus``: the Milvus collection a build writes (alias switched when complete).
 - ``collection``: the files an index is built from (``ragqa add`` / ``remove``).
+- ``pages``: the pages of kept PDFs and images, rendered for a source viewer.
 - ``build``: corpus folder -> a new index folder, swapped in whole.
 
 Imports only ``rag.ingest`` and the shared values (``rag.types``, ``rag.errors``,

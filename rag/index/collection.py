@@ -243,28 +243,9 @@ def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
 
 
 def page_image(index_dir: str | Path, source_file: str, page: int, dpi: int = 110) -> bytes:
-    """The printed page ``page`` of an indexed PDF, as PNG bytes (for a source viewer).
+    """The printed page ``page`` of an indexed PDF or image, as PNG bytes (for a source
+    viewer; see ``rag.index.pages``). CorpusError when the file is not a kept PDF or
+    image or has no such page."""
+    from rag.index.pages import page_view
 
-    The page is found by its printed label (as passages cite it), else by position.
-    CorpusError when the file is not a kept PDF or has no such page.
-    """
-    import io
-
-    import pypdfium2 as pdfium
-
-    kept = {f.name: f for f in source_files(index_dir)}
-    if source_file not in kept or format_of(source_file) != "pdf":
-        raise CorpusError(f"{source_file} is not a PDF kept with the index; pages can be shown "
-                          "only for PDFs")
-    document = pdfium.PdfDocument(str(kept[source_file].path))
-    try:
-        labels = [document.get_page_label(i) for i in range(len(document))]
-        index = labels.index(str(page)) if str(page) in labels else page - 1
-        if not 0 <= index < len(document):
-            raise CorpusError(f"{source_file} has no page {page} ({len(document)} pages)")
-        bitmap = document[index].render(scale=dpi / 72)
-        buffer = io.BytesIO()
-        bitmap.to_pil().save(buffer, "PNG")
-        return buffer.getvalue()
-    finally:
-        document.close()
+    return page_view(index_dir, source_file, page, dpi).png
