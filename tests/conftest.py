@@ -8,6 +8,7 @@ a fresh clone embeds nothing and costs seconds.
 
 from __future__ import annotations
 
+import shutil
 import socket
 from pathlib import Path
 
@@ -75,3 +76,29 @@ def doc_by_title(documents, title):
     matches = [d for d in documents if d.title == title]
     assert matches, f"no document titled {title!r}"
     return matches[0]
+
+
+PAGED_PDF = "000_pages_27-29.pdf"  # 公告 and 山西省地方病防治条例: printed pages 27-29
+PAGED_TEXT = "004_345c30e83f90ffdd.txt"
+
+
+@pytest.fixture(scope="session")
+def paged_index(made, tmp_path_factory):
+    """A small index of a 3-page text PDF (pages 27-29 of the generated gazette 000, cut
+    out: the printed footers number them, no page labels) and one text file."""
+    import pypdfium2 as pdfium
+
+    from rag.index.build import build_index
+
+    root = tmp_path_factory.mktemp("paged")
+    (root / "corpus").mkdir()
+    shutil.copyfile(CORPUS / PAGED_TEXT, root / "corpus" / PAGED_TEXT)
+    gazette = pdfium.PdfDocument(made / "pdf" / "000_9f2846b890213e93.pdf")
+    excerpt = pdfium.PdfDocument.new()
+    excerpt.import_pages(gazette, [26, 27, 28])
+    excerpt.save(root / "corpus" / PAGED_PDF)
+    (root / ".ragqa").mkdir()
+    (root / ".ragqa" / "cache").symlink_to(CACHE.resolve())
+    index = root / ".ragqa" / "index"
+    build_index(root / "corpus", index, progress=False, cache_dir=CACHE)
+    return index

@@ -1,4 +1,5 @@
-"""The document tab in a real headless Chromium: log in, a lying file refused, an upload listed.
+"""The document tab in a real headless Chromium: log in, a lying file refused, an upload
+listed, and its documents offered at once by the browser tab and the chat's filter.
 
 Runs its own server (login required) over a small index in a temporary folder, so the
 shared test index is never changed. Skipped without Debian's chromium.
@@ -6,6 +7,7 @@ shared test index is never changed. Skipped without Debian's chromium.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -21,6 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 BASE = "004_345c30e83f90ffdd.txt"
 LOGIN = ("staff", "s3cret-pass")
 TIMEOUT_MS = 240_000
+ADDED_TITLE = "稷山县重大行政决策程序实施办法"  # a document of the uploaded 003 file
 
 
 @pytest.fixture(scope="module")
@@ -77,4 +80,16 @@ def test_login_upload_and_list_in_the_browser(app_url, made, tmp_path):
         page.locator("#upload-add").click()
         status.get_by_text("已加入").wait_for(timeout=TIMEOUT_MS)
         assert docx.name in listing.inner_text()
+
+        # Without a reload, the browser tab and the chat's filter offer its documents.
+        added = re.compile("^" + ADDED_TITLE)
+        page.get_by_role("tab", name="文档浏览").click()
+        page.locator("#doc-select input").click()
+        page.locator("#doc-select input").fill(ADDED_TITLE)
+        page.get_by_role("option", name=added).first.click()
+        page.locator("#doc-info", has_text=docx.name).wait_for()
+        page.get_by_role("tab", name="智能问答").click()
+        page.locator("#doc-filter input").click()
+        page.locator("#doc-filter input").fill(ADDED_TITLE)
+        page.get_by_role("option", name=added).first.wait_for()
         browser.close()

@@ -4,9 +4,11 @@
 host, port, auth)`` serves it. Modules: ``app`` (layout, launch and mount), ``handlers``
 (event handlers), ``browser`` (document catalogue), ``render`` (HTML / Markdown /
 JSON rendering), ``text`` (escaping), ``errors`` (exception -> Chinese message),
-``settings`` (shared constants), ``api`` (the JSON API ``/api/ask``, ``/api/health``
-and the start-up page, FastAPI without gradio) and ``server`` (``ragqa serve``: the
-API at once, the page mounted once the index is loaded).
+``settings`` (shared constants), ``options`` (checks of request values), ``documents``
+(the document-management tab), ``api`` (the JSON API ``/api/ask``, ``/api/check``,
+``/api/page``, ``/api/health`` and the start-up page, FastAPI without gradio) and
+``server`` (``ragqa serve``: the API at once, the page mounted once the index is
+loaded).
 Gradio is imported only when ``build_app``, ``launch`` or ``ui.app`` is first used.
 """
 

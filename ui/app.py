@@ -1,5 +1,10 @@
 """The Gradio web app: a cited-answer chat and a document browser.
 
+The document browser shows an article with, for a PDF or an image file, the page it
+starts on beside it (``Handlers.page_for``, rendered by ``rag.index.pages``), with
+buttons to step through that file's pages. After a file is added or removed in the
+文档管理 tab, the browser's and the chat filter's document lists are read again.
+
 ``build_app(pipeline)`` lays out the page and wires :class:`ui.handlers.Handlers`;
 ``launch(pipeline, ...)`` serves it on its own server (tests and scripts call it);
 ``mount(app, demo, ...)`` puts a built page at "/" of a running FastAPI app with the
@@ -88,6 +93,7 @@ CSS = """
 #citations .cite summary { font-weight: 500; }
 #citations .cite[open] { background: var(--background-fill-secondary); padding: 0.3em; }
 #article-view .passage-view { padding: 0.5em 0.2em; }
+#page-view .page-image { display: block; }
 """
 
 
@@ -206,10 +212,19 @@ def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
                         scale=2,
                     )
                 doc_info = gr.HTML(first_info, elem_id="doc-info")
-                article_view = gr.HTML(first_view, elem_id="article-view")
-                with gr.Row():
-                    previous = gr.Button("上一条", elem_id="prev-article")
-                    following = gr.Button("下一条", elem_id="next-article")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        article_view = gr.HTML(first_view, elem_id="article-view")
+                        with gr.Row():
+                            previous = gr.Button("上一条", elem_id="prev-article")
+                            following = gr.Button("下一条", elem_id="next-article")
+                    # the page of a PDF or image the article starts on; hidden for text files
+                    with gr.Column(scale=2, visible=False, elem_id="page-column") as page_column:
+                        with gr.Row():
+                            previous_page = gr.Button("上一页", elem_id="prev-page", size="sm")
+                            next_page = gr.Button("下一页", elem_id="next-page", size="sm")
+                        page_view = gr.HTML(elem_id="page-view")
+                page_state = gr.State(None)
 
             with gr.Tab("引用核对", id=CHECK_TAB, elem_id=CHECK_TAB):
                 gr.Markdown(CHECK_INTRO)
@@ -228,7 +243,7 @@ def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
                                           scale=1)
                 check_out = gr.HTML(elem_id="check-report")
 
-            build_tab(DocumentManager(pipeline, needs_login=needs_login))
+            index_changes = build_tab(DocumentManager(pipeline, needs_login=needs_login))
 
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
         quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
@@ -249,14 +264,32 @@ def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
         chatbot.clear(handlers.clear, outputs=clear_outputs, **private)  # its trash icon
 
         view_outputs = [doc_info, article_select, article_view]
-        doc_select.input(handlers.open_document, [doc_select], view_outputs, **private)
-        article_select.input(handlers.jump, [doc_select, article_select], view_outputs, **private)
-        previous.click(handlers.previous, [doc_select, article_select], view_outputs, **private)
-        following.click(handlers.next, [doc_select, article_select], view_outputs, **private)
-
+        page_outputs = [page_column, page_view, page_state]
+        shown = [  # every event that changes the article shown; its page follows
+            doc_select.input(handlers.open_document, [doc_select], view_outputs, **private),
+            article_select.input(handlers.jump, [doc_select, article_select], view_outputs,
+                                 **private),
+            previous.click(handlers.previous, [doc_select, article_select], view_outputs,
+                           **private),
+            following.click(handlers.next, [doc_select, article_select], view_outputs,
+                            **private),
+        ]
         open_outputs = [tabs, doc_select, doc_info, article_select, article_view]
-        open_citation.click(handlers.open_citation, [citation_select], open_outputs, **private)
-        citation_select.input(handlers.open_citation, [citation_select], open_outputs, **private)
+        shown += [
+            open_citation.click(handlers.open_citation, [citation_select], open_outputs,
+                                **private),
+            citation_select.input(handlers.open_citation, [citation_select], open_outputs,
+                                  **private),
+        ]
+        lists_outputs = [doc_filter, doc_select, doc_info, article_select, article_view]
+        shown += [change.then(handlers.document_lists, [doc_filter, doc_select], lists_outputs,
+                              **quiet) for change in index_changes]
+        shown.append(demo.load(handlers.document_lists, [doc_filter, doc_select],
+                               lists_outputs, **quiet))
+        for event in shown:
+            event.then(handlers.page_for, [article_select], page_outputs, **quiet)
+        previous_page.click(handlers.previous_page, [page_state], page_outputs, **private)
+        next_page.click(handlers.next_page, [page_state], page_outputs, **private)
 
         check_run.click(handlers.check, [check_text, check_file, check_title, check_day],
                         [check_out], concurrency_id="ask", **private)

@@ -1,7 +1,8 @@
 """The document browser's model: indexed documents, their passages and navigation.
 
 Only documents the pipeline knows are served: every lookup goes through the ids in
-``pipeline.documents``; nothing here takes a file path.
+``pipeline.documents`` (read again when a rebuilt index is swapped in); nothing here
+takes a file path.
 """
 
 from __future__ import annotations
@@ -36,17 +37,29 @@ class Catalogue:
 
     def __init__(self, pipeline: QA) -> None:
         self._pipeline = pipeline
-        self.documents: dict[str, Document] = {d.id: d for d in pipeline.documents}
+        self._seen: tuple[Document, ...] | None = None
+        self._documents: dict[str, Document] = {}
         self._passages: dict[str, tuple[Passage, ...]] = {}
-        self._doc_labels = _unique_labels(
-            [(d.id, _document_label(d)) for d in self.documents.values()]
-        )
+        self._doc_labels: dict[str, str] = {}
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        """The indexed documents by id, read anew when the index was rebuilt (a file added
+        or removed while serving)."""
+        current = self._pipeline.documents
+        if current is not self._seen:
+            self._passages = {}
+            self._doc_labels = _unique_labels([(d.id, _document_label(d)) for d in current])
+            self._documents = {d.id: d for d in current}
+            self._seen = current
+        return self._documents
 
     # ------------------------------------------------------------ choices
 
     def document_choices(self) -> list[tuple[str, str]]:
         """(label, doc id) for every indexed document, in corpus order."""
-        return [(self._doc_labels[doc_id], doc_id) for doc_id in self.documents]
+        documents = self.documents
+        return [(self._doc_labels[doc_id], doc_id) for doc_id in documents]
 
     def type_choices(self) -> list[tuple[str, str]]:
         """(Chinese name, doc type) of the types present in the index."""

@@ -8,8 +8,12 @@ pipeline picks it up. A file that fails says why and changes nothing. Uploads ar
 limited to ``MAX_FILE_BYTES`` each (``rag.ingest.readers``); with a login configured
 (``RAGQA_AUTH``), only a logged-in user may add or remove.
 
-Left out: per-user ownership of files, undo, the browser tab's document list updating
-without a page reload.
+The list of files shows the index as it is when the page loads and after every
+change; the page (``ui.app``) also updates its other document lists after a change
+(``build_tab`` returns the change events).
+
+Left out: per-user ownership of files, undo, another user's change showing before the
+next page load.
 """
 
 
@@ -151,8 +155,10 @@ class DocumentManager:
         return f"已移除 {', '.join(change.removed)}。{change.summary}"
 
 
-def build_tab(manager: DocumentManager) -> None:
-    """The tab's components and events, inside an open ``gr.Blocks``/``gr.Tabs``."""
+def build_tab(manager: DocumentManager) -> tuple[Any, ...]:
+    """The tab's components and events, inside an open ``gr.Blocks``/``gr.Tabs``; returns
+    the events that change the index (upload, remove), for the page to follow with
+    updates of its own."""
     import gradio as gr
 
     with gr.Tab("文档管理", id="documents-tab", elem_id="documents-tab"):
@@ -181,8 +187,14 @@ def build_tab(manager: DocumentManager) -> None:
 
         private: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "documents",
                                    "concurrency_limit": 1}
-        add.click(on_upload, [files], [status, listing, chosen], **private)
-        remove.click(on_remove, [chosen], [status, listing, chosen], **private)
+        def on_load():
+            return manager.listing_html(), gr.update(choices=manager.file_choices())
+
+        add_event = add.click(on_upload, [files], [status, listing, chosen], **private)
+        remove_event = remove.click(on_remove, [chosen], [status, listing, chosen], **private)
+        gr.on(None, on_load, None, [listing, chosen], api_visibility="private",
+              show_progress="hidden")  # None: on every page load
+    return add_event, remove_event
 
 
 def _user(request: Any) -> str | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.errors import QueryError
+from rag.index.pages import PAGE_DPI, has_pages, page_view
 from rag.types import Answer
 from ui import render
 from ui.browser import Catalogue, Located, UnknownItemError
@@ -30,6 +31,8 @@ STREAM_DELAY_S = 0.02
 BROWSER_TAB = "browser-tab"
 
 UNKNOWN_ITEM = "所选文件或条文不在索引中，请从列表中重新选择。"
+NO_PAGE = "无法显示原文页面："
+ALL_FILES = ("全部文件", "")  # the chat's document filter: no filter
 SEARCHING = "正在检索相关条文…"
 
 
@@ -253,3 +256,67 @@ class Handlers:
             render.document_html(here.document, here.total, self._status(here.document.id)),
             render.passage_html(here.passage, here.position, here.total),
         )
+
+    # ------------------------------------------------------------ the page beside the article
+
+    def page_for(self, passage_id: str | None) -> tuple:
+        """The page of the original file a passage starts on, beside the article.
+
+        Returns (page column, page panel, page state): the column hidden for a passage
+        of a file without pages (text, DOCX, web page); the state is what the page
+        buttons step from ({"file", "index", "pages"}, or None).
+        """
+        passage = self.catalogue.passage(passage_id) if passage_id else None
+        if passage is None or not has_pages(passage.source_file):
+            return gr.update(visible=False), "", None
+        if passage.page is None:
+            return (gr.update(visible=True),
+                    render.message_html(f"{NO_PAGE}该条文没有记录页码（{passage.source_file}）。"),
+                    None)
+        return self._page(passage.source_file, lambda folder: page_view(
+            folder, passage.source_file, passage.page, PAGE_DPI))
+
+    def step_page(self, state: dict | None, delta: int) -> tuple:
+        """The next (``delta`` 1) or previous (-1) page of the file shown, within it."""
+        if not state:
+            return gr.update(), gr.update(), state
+        index = min(max(int(state["index"]) + delta, 0), int(state["pages"]) - 1)
+        if index == state["index"]:
+            return gr.update(), gr.update(), state
+        return self._page(state["file"], lambda folder: page_view(
+            folder, state["file"], dpi=PAGE_DPI, index=index))
+
+    def previous_page(self, state: dict | None) -> tuple:
+        return self.step_page(state, -1)
+
+    def next_page(self, state: dict | None) -> tuple:
+        return self.step_page(state, 1)
+
+    def _page(self, source_file: str, make) -> tuple:
+        try:
+            image = make(Path(self.pipeline.index_dir))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - a missing or damaged original: a message
+            return (gr.update(visible=True),
+                    render.message_html(f"{NO_PAGE}{user_message(exc, 'page')}"), None)
+        state = {"file": image.source_file, "index": image.index, "pages": image.pages}
+        return gr.update(visible=True), render.page_html(image), state
+
+    # ------------------------------------------------------------ lists of documents
+
+    def document_lists(self, doc_filter: str | None, doc_id: str | None) -> tuple:
+        """The chat's document filter and the browser's document list, read again after a
+        file was added or removed: (filter, document dropdown, doc info, article dropdown,
+        view); the browser opens the first document when the one shown is gone."""
+        refresh = getattr(self.pipeline, "refresh", None)
+        if callable(refresh):
+            refresh()  # the rebuilt index now, not at the next check
+        choices = self.catalogue.document_choices()
+        known = {value for _, value in choices}
+        filter_update = gr.update(choices=[ALL_FILES, *choices],
+                                  value=doc_filter if doc_filter in known else "")
+        if doc_id in known or not choices:
+            return (filter_update, gr.update(choices=choices), gr.update(), gr.update(),
+                    gr.update())
+        first, articles, passage_id, info, view = self.initial_view()
+        return (filter_update, gr.update(choices=choices, value=first), info,
+                gr.update(choices=articles, value=passage_id), view)

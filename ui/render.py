@@ -7,11 +7,16 @@ Pure functions of library values (:mod:`rag.types`); all text is escaped here wi
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from rag.types import LEGAL_KINDS, Answer, Citation, Document, Hit, Passage
 from ui.text import escape_html, escape_md, shorten
+
+if TYPE_CHECKING:
+    from rag.index.pages import PageImage
 
 DOC_TYPE_NAMES = {
     "regulation": "法规规章",
@@ -245,6 +250,28 @@ def passage_html(passage: Passage, position: int, total: int) -> str:
         f'<div class="pv-source" style="{_META_STYLE}margin-top:0.6em;">'
         f"{escape_html(source_line(passage.page, passage.source_file))}"
         f" · 第 {position} / {total} 项</div></div>"
+    )
+
+
+def page_caption(image: PageImage) -> str:
+    """``第 29 页 · gazette.pdf（文件第 3 / 3 页）`` (plain text)."""
+    return (f"第 {image.label} 页 · {image.source_file}"
+            f"（文件第 {image.index + 1} / {image.pages} 页）")
+
+
+def page_html(image: PageImage) -> str:
+    """A page of an original file beside the article: the image (inline PNG) and its
+    caption."""
+    caption = escape_html(page_caption(image))
+    data = base64.b64encode(image.png).decode("ascii")
+    return (
+        f'<figure class="page-figure" data-page="{escape_html(image.label)}" '
+        f'data-file="{escape_html(image.source_file)}" style="margin:0;">'
+        f'<figcaption class="page-caption" style="{_META_STYLE}margin-bottom:0.3em;">'
+        f"{caption}</figcaption>"
+        f'<img class="page-image" src="data:image/png;base64,{data}" alt="{caption}" '
+        f'width="{image.width}" height="{image.height}" '
+        'style="width:100%;height:auto;border:1px solid #ccc;"></figure>'
     )
 
 
