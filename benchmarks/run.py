@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "scan_to_answer": ("benchmarks.bench_readers", "run_scan_to_answer"),
     "ray": ("benchmarks.bench_ray", "run"),
     "milvus": ("benchmarks.bench_scale", "run_milvus"),  # Milvus Lite beside FAISS flat
+    "pages": ("benchmarks.bench_pages", "run"),  # the page viewer: render, cache, /api/page
 }
 NAMES = tuple(BENCHMARKS)
 FULL_SCALE = (10_000, 100_000, 1_000_000)
