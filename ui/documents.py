@@ -185,11 +185,11 @@ def build_tab(manager: DocumentManager) -> tuple[Any, ...]:
             return (message, manager.listing_html(),
                     gr.update(choices=manager.file_choices(), value=None))
 
-        private: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "documents",
-                                   "concurrency_limit": 1}
         def on_load():
             return manager.listing_html(), gr.update(choices=manager.file_choices())
 
+        private: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "documents",
+                                   "concurrency_limit": 1}
         add_event = add.click(on_upload, [files], [status, listing, chosen], **private)
         remove_event = remove.click(on_remove, [chosen], [status, listing, chosen], **private)
         gr.on(None, on_load, None, [listing, chosen], api_visibility="private",
