@@ -1,5 +1,6 @@
 """The document tab in a real headless Chromium: log in, a lying file refused, an upload
-listed, and its documents offered at once by the browser tab and the chat's filter.
+listed, its documents offered at once by the browser tab and the chat's filter, and
+gone from them at once when it is removed.
 
 Runs its own server (login required) over a small index in a temporary folder, so the
 shared test index is never changed. Skipped without Debian's chromium.
@@ -92,4 +93,19 @@ def test_login_upload_and_list_in_the_browser(app_url, made, tmp_path):
         page.locator("#doc-filter input").click()
         page.locator("#doc-filter input").fill(ADDED_TITLE)
         page.get_by_role("option", name=added).first.wait_for()
+        page.keyboard.press("Escape")
+
+        # Removed again: the browser, which showed one of its documents, opens another.
+        page.get_by_role("tab", name="文档管理").click()
+        page.locator("#remove-file input").click()
+        page.get_by_role("option", name=docx.name, exact=True).click()
+        page.locator("#remove-button").click()
+        status.get_by_text("已移除").wait_for(timeout=TIMEOUT_MS)
+        assert docx.name not in listing.inner_text()
+        page.get_by_role("tab", name="文档浏览").click()
+        page.locator("#doc-info", has_text=BASE).wait_for()
+        page.locator("#doc-select input").click()
+        page.get_by_role("option").first.wait_for()
+        assert not any(t.startswith(ADDED_TITLE)
+                       for t in page.get_by_role("option").all_inner_texts())
         browser.close()
