@@ -43,6 +43,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "readers": ("benchmarks.bench_readers", "run"),
     "scan_to_answer": ("benchmarks.bench_readers", "run_scan_to_answer"),
     "ray": ("benchmarks.bench_ray", "run"),
+    "ray_scale": ("benchmarks.bench_ray", "run_orchestration"),  # 10^5 passages, Ray's cost
     "milvus": ("benchmarks.bench_scale", "run_milvus"),  # Milvus Lite beside FAISS flat
     "pages": ("benchmarks.bench_pages", "run"),  # the page viewer: render, cache, /api/page
 }

