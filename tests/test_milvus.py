@@ -82,6 +82,19 @@ def test_collection_records_what_it_was_built_from(on_milvus, milvus_uri):
     assert on_milvus.retriever.backend.search.count() == len(on_milvus.passages)
 
 
+def test_the_collection_holds_the_documents_and_who_quotes_them(milvus_uri, built_index):
+    """Beside the passages, ``<collection>_docs`` gives back the folder's documents.jsonl
+    and quotations.json, so a citation's title, type and status need no folder."""
+    from rag.index.folder import read_documents, read_quotations
+
+    stored = mv.read_documents(milvus_uri)
+    assert stored.documents == tuple(sorted(read_documents(built_index), key=lambda d: d.id))
+    assert stored.quoting == read_quotations(built_index)
+    minors = [d for d in stored.documents if d.title == "山西省未成年人保护条例"]
+    assert [d.doc_type for d in minors] == ["regulation"]
+    assert minors[0].effective == "2024-01-01"  # its status fields travel with it
+
+
 def test_a_collection_of_another_embedder_is_refused(tmp_path, pipeline):
     uri = str(tmp_path / "other.db")
     passages = list(pipeline.passages[:3])
@@ -238,6 +251,7 @@ def test_later_builds_upsert_and_delete_by_id(tmp_path):
     assert f"0 upserted, {first.n_passages} deleted, {removed.n_passages} unchanged" \
         in removed.milvus
     assert mv.connect(uri).describe_alias(mv.ALIAS)["collection_name"] == name  # in place
+    assert {d.source_file for d in mv.read_documents(uri).documents} == {other}
     assert "up to date" in build().milvus
     served = Pipeline.load(tmp_path / "index", backend="milvus", milvus_uri=uri)
     assert served.retriever.backend.search.count() == removed.n_passages

@@ -150,8 +150,8 @@ def build_index(
     cache_root = Path(cache_dir or index_dir.parent / "cache")
     embedded = _Embedded(texts, embedder, cache_root, ray, progress, corpus_dir, on_progress)
     if not force and _up_to_date(index_dir, fields, passages_sha256):
-        milvus = _update_milvus(milvus_uri, ingested.passages, texts, embedded, embedder,
-                                passages_sha256, force, seconds)
+        milvus = _update_milvus(milvus_uri, ingested.passages, ingested.documents, texts,
+                                embedded, embedder, passages_sha256, force, seconds)
         return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
                            embedded.stats.misses if embedded.stats else 0,
                            len(ingested.passages), seconds, skipped, up_to_date=True,
@@ -173,8 +173,8 @@ def build_index(
     t = time.perf_counter()
     write_index(index_dir, fields, ingested.passages, ingested.documents, vector_index, lexical)
     seconds["write"] = time.perf_counter() - t
-    milvus = _update_milvus(milvus_uri, ingested.passages, texts, embedded, embedder,
-                            passages_sha256, force, seconds)
+    milvus = _update_milvus(milvus_uri, ingested.passages, ingested.documents, texts,
+                            embedded, embedder, passages_sha256, force, seconds)
     stats = embedded.stats
     assert stats is not None  # vectors() sets it
     return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
@@ -257,33 +257,39 @@ def export_embeddings(corpus_dir: str | Path, cache_dir: str | Path, embedder=No
     return npz, len(set(texts)), stats.misses
 
 
-def _update_milvus(uri: str | None, passages, texts, embedded: _Embedded, embedder,
+def _update_milvus(uri: str | None, passages, documents, texts, embedded: _Embedded, embedder,
                    passages_sha256: str, force: bool, seconds: dict) -> str:
-    """Bring the collection at ``uri`` to these passages: a new collection behind the
-    alias when there is none, the embedder changed or ``force``; else upsert / delete
-    by id in place. Returns what was done, for the report."""
+    """Bring the collection at ``uri`` (and its documents) to these passages: a new
+    collection behind the alias when there is none, the embedder changed or ``force``;
+    else upsert / delete by id in place. Returns what was done, for the report."""
     if not uri:
         return ""
     from rag.index.milvus import (
         CollectionInfo,
         collection_info,
         describe_uri,
+        documents_sha256,
         sync_collection,
         write_collection,
     )
+    from rag.ingest.quotations import quotations
 
     t = time.perf_counter()
-    info = CollectionInfo(embedder.name, embedder.dim, passages_sha256)
+    quoting = quotations(documents, passages)
+    info = CollectionInfo(embedder.name, embedder.dim, passages_sha256,
+                          documents_sha256=documents_sha256(documents, quoting))
     current = collection_info(uri)
     if current == info and not force:
         return f"Milvus at {describe_uri(uri)} is up to date"
     vectors = embedded.vectors()
     if force or current is None or (current.embedder, current.dim, current.schema) != (
             info.embedder, info.dim, info.schema):
-        name = write_collection(uri, passages, vectors, texts, info)
+        name = write_collection(uri, passages, vectors, texts, info, documents=documents,
+                                quoting=quoting)
         done = f"Milvus at {describe_uri(uri)}: wrote {name}, alias switched"
     else:
-        sync = sync_collection(uri, passages, vectors, texts, info)
+        sync = sync_collection(uri, passages, vectors, texts, info, documents=documents,
+                               quoting=quoting)
         done = (f"Milvus at {describe_uri(uri)}: {sync.upserted} upserted, {sync.deleted} "
                 f"deleted, {sync.unchanged} unchanged")
     seconds["milvus"] = time.perf_counter() - t

@@ -22,12 +22,21 @@ the folder swap keeps); the collection before it is kept, older ones dropped.
 changed (a content hash per row says which), delete what is gone.
 
 The collection records (property ``ragqa.info``) the embedder, its dimension and the
-sha256 of the passages it holds; opening it checks them against the index folder.
+sha256 of the passages and of the documents it holds; opening it checks them against
+the index folder.
+
+Documents: beside each passage collection ``<name>`` a build writes ``<name>_docs``,
+one row a document: its id, the record ``documents.jsonl`` holds (title, type, source,
+pages, status fields; not the body) and the ids of the regulations it quotes (the
+inverse of ``quotations.json``, bounded by what one document quotes);
+``read_documents`` gives back what the folder's ``read_documents`` and
+``read_quotations`` give. It moves with the alias and is dropped with its collection.
 
 Left out: partitions per document type, Milvus' own embedding functions (vectors
 come from ``rag.embed``, the same as FAISS's), authentication beyond what the URI
-carries, and a pure-Milvus serving process without the index folder (documents,
-titles and the refusal statistics are still read from it).
+carries, and a pure-Milvus serving process without the index folder: the passage
+table (row order, documents, article numbers), the vectors the refusal check compares
+and its BM25 statistics are still read from the folder (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +54,9 @@ from typing import Any
 import numpy as np
 
 from rag.errors import BackendUnavailableError, IndexMismatchError, RagError
+from rag.index.folder import document_record
 from rag.text import STOPWORDS, search_text, tokenize
-from rag.types import Passage
+from rag.types import Document, Passage
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +75,7 @@ NO_INT = -1  # page / article_no absent
 _PUNCTUATION = re.compile(r"[^\w.\u3400-\u9fff]+")
 PASSAGE_COLUMNS = ("id", "doc_id", "doc_title", "doc_type", "source_file", "page", "chapter",
            "section", "article", "article_no", "text")
+DOCS_SUFFIX = "_docs"  # <collection>_docs: its documents
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class CollectionInfo:
     dim: int
     passages_sha256: str  # of passages.jsonl, the same as the index folder's checksum
     schema: int = SCHEMA_VERSION
+    documents_sha256: str = ""  # of the documents' records and quotations ('' none)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -270,12 +282,15 @@ def _batches(items, size: int):
 
 def write_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
                      search_texts: Sequence[str], info: CollectionInfo,
-                     alias: str = ALIAS) -> str:
+                     alias: str = ALIAS, documents: Sequence[Document] = (),
+                     quoting: Mapping[str, Sequence[str]] | None = None) -> str:
     """Write every passage into a new collection, then point ``alias`` at it.
 
     ``search_texts`` are the texts BM25 indexes (``rag.build.embedding_text``: title and
-    place with the text). Returns the new collection's name. A failure before the
-    alias moves leaves the served collection as it was (the half-built one is dropped).
+    place with the text). ``documents`` (with ``quoting``, regulation id -> ids of the
+    documents quoting it) go to ``<name>_docs`` first. Returns the new collection's
+    name. A failure before the alias moves leaves the served collection as it was
+    (the half-built one is dropped).
     """
     client = connect(uri)
     name = f"{PREFIX}{time.time_ns()}"
@@ -287,21 +302,24 @@ def write_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
             client.insert(name, batch, timeout=60)
         client.flush(name, timeout=600)
         client.load_collection(name, timeout=600)
+        if documents:
+            _put_documents(client, name, documents, quoting or {})
         previous = alias_target(client, alias)
         if previous is None:
             client.create_alias(name, alias, timeout=TIMEOUT)
         else:
             client.alter_alias(name, alias, timeout=TIMEOUT)
     except RagError:
-        _drop_quietly(client, name)
+        _drop_with_documents(client, name)
         raise
     except Exception as exc:
-        _drop_quietly(client, name)
+        _drop_with_documents(client, name)
         raise unavailable(uri, exc) from exc
     # keep the collection just replaced (a question in flight may still read it)
-    for old in sorted(c for c in client.list_collections() if c.startswith(PREFIX)):
+    for old in sorted(c for c in client.list_collections()
+                      if c.startswith(PREFIX) and not c.endswith(DOCS_SUFFIX)):
         if old not in (name, previous):
-            _drop_quietly(client, old)
+            _drop_with_documents(client, old)
     log.info("Milvus at %s: %s now serves %d passages (was %s)", uri, alias, len(passages),
              previous)
     return name
@@ -320,6 +338,16 @@ def _drop_quietly(client, name: str) -> None:
         log.warning("could not drop the Milvus collection %s (%s)", name, exc)
 
 
+def _drop_with_documents(client, name: str) -> None:
+    _drop_quietly(client, name)
+    try:
+        has_documents = client.has_collection(name + DOCS_SUFFIX)
+    except Exception:  # noqa: BLE001 - Milvus gone: nothing more to clean up now
+        return
+    if has_documents:
+        _drop_quietly(client, name + DOCS_SUFFIX)
+
+
 @dataclass(frozen=True)
 class SyncReport:
     upserted: int
@@ -329,10 +357,12 @@ class SyncReport:
 
 def sync_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
                     search_texts: Sequence[str], info: CollectionInfo,
-                    alias: str = ALIAS) -> SyncReport:
+                    alias: str = ALIAS, documents: Sequence[Document] = (),
+                    quoting: Mapping[str, Sequence[str]] | None = None) -> SyncReport:
     """Bring the live collection to these passages in place: upsert by id what is new or
-    changed, delete the ids that are gone. The collection must hold the same embedder
-    and dimension (else write a new one with ``write_collection``)."""
+    changed, delete the ids that are gone; its documents the same way when given. The
+    collection must hold the same embedder and dimension (else write a new one with
+    ``write_collection``)."""
     client = connect(uri)
     try:
         name = alias_target(client, alias)
@@ -349,6 +379,8 @@ def sync_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
             client.upsert(name, batch, timeout=60)
         for batch in _batches(gone, INSERT_BATCH):
             client.delete(name, ids=batch, timeout=60)
+        if documents:
+            _put_documents(client, name, documents, quoting or {})
         client.alter_collection_properties(name, properties={INFO_PROPERTY: info.to_json()})
         client.flush(name, timeout=600)
     except RagError:
@@ -360,6 +392,11 @@ def sync_collection(uri: str, passages: Sequence[Passage], vectors: np.ndarray,
 
 def _stored_hashes(client, name: str) -> dict[str, str]:
     """Every row's id and content hash, read in pages by a query iterator."""
+    return {key: values[0] for key, values in _stored(client, name, ("content_sha",)).items()}
+
+
+def _stored(client, name: str, fields: Sequence[str]) -> dict[str, tuple]:
+    """Every row's id and these fields, read in pages by a query iterator."""
     # Milvus Lite's in-process server logs a traceback for a timestamp call the iterator
     # makes first (it then uses the client's clock); silence that one logger meanwhile
     server_log = logging.getLogger("grpc._server")
@@ -367,17 +404,132 @@ def _stored_hashes(client, name: str) -> dict[str, str]:
     server_log.setLevel(logging.CRITICAL)
     try:
         iterator = client.query_iterator(name, batch_size=1000, filter="",
-                                         output_fields=["id", "content_sha"], timeout=60)
+                                         output_fields=["id", *fields], timeout=60)
     finally:
         server_log.setLevel(level)
-    stored: dict[str, str] = {}
+    stored: dict[str, tuple] = {}
     while True:
         batch = iterator.next()
         if not batch:
             break
-        stored.update((r["id"], r["content_sha"]) for r in batch)
+        stored.update((r["id"], tuple(r[f] for f in fields)) for r in batch)
     iterator.close()
     return stored
+
+
+# ------------------------------------------------------------------------ documents
+
+
+@dataclass(frozen=True)
+class StoredDocuments:
+    """What a documents collection gives back: the index folder's documents.jsonl and
+    quotations.json."""
+
+    documents: tuple[Document, ...]  # by id
+    quoting: dict[str, tuple[str, ...]]  # regulation id -> ids of documents quoting it
+
+
+def documents_sha256(documents: Sequence[Document],
+                     quoting: Mapping[str, Sequence[str]]) -> str:
+    """What ``CollectionInfo.documents_sha256`` records: a change of any document's
+    record (a status field read anew) or of the quotations updates the collection."""
+    record = json.dumps([[document_record(d) for d in documents],
+                         {k: list(v) for k, v in sorted(quoting.items())}],
+                        ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(record.encode("utf-8")).hexdigest()
+
+
+def quotes_of(quoting: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Regulation -> documents quoting it, turned round: document -> regulations it quotes.
+
+    >>> quotes_of({"r1": ["a", "b"], "r2": ["a"]})
+    {'a': ['r1', 'r2'], 'b': ['r1']}
+    >>> quoting_of(quotes_of({"r1": ["a", "b"], "r2": ["a"]}))
+    {'r1': ('a', 'b'), 'r2': ('a',)}
+    """
+    quotes: dict[str, list[str]] = {}
+    for regulation, documents in sorted(quoting.items()):
+        for doc_id in documents:
+            quotes.setdefault(doc_id, []).append(regulation)
+    return {k: sorted(v) for k, v in sorted(quotes.items())}
+
+
+def quoting_of(quotes: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """The inverse of ``quotes_of``: regulation -> the documents quoting it, sorted."""
+    quoting: dict[str, list[str]] = {}
+    for doc_id, regulations in quotes.items():
+        for regulation in regulations:
+            quoting.setdefault(regulation, []).append(doc_id)
+    return {k: tuple(sorted(v)) for k, v in sorted(quoting.items())}
+
+
+def _documents_schema():
+    from pymilvus import DataType, MilvusClient
+
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+    schema.add_field("record", DataType.VARCHAR, max_length=MAX_VARCHAR)  # documents.jsonl
+    schema.add_field("quotes", DataType.VARCHAR, max_length=MAX_VARCHAR)  # regulation ids
+    schema.add_field("unit", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
+    return schema
+
+
+def _document_row(document: Document, quotes: Sequence[str]) -> dict:
+    record = json.dumps(document_record(document), ensure_ascii=False, sort_keys=True)
+    listed = json.dumps(list(quotes), ensure_ascii=False)
+    for field, value in (("record", record), ("quotes", listed)):
+        if len(value.encode("utf-8")) > MAX_VARCHAR:
+            raise RagError(f"the {field} of document {document.id!r} is over {MAX_VARCHAR:,} "
+                           "bytes, more than a Milvus text field holds")
+    return {"id": document.id, "record": record, "quotes": listed, "unit": [1.0, 0.0]}
+
+
+def _put_documents(client, name: str, documents: Sequence[Document],
+                   quoting: Mapping[str, Sequence[str]]) -> None:
+    """``<name>_docs`` made to hold these documents: created when missing, then what
+    is new or changed upserted by id and what is gone deleted."""
+    docs = name + DOCS_SUFFIX
+    if not client.has_collection(docs):
+        params = client.prepare_index_params()
+        params.add_index("unit", index_type="FLAT", metric_type="IP")
+        client.create_collection(docs, schema=_documents_schema(), index_params=params)
+    client.load_collection(docs, timeout=600)
+    quotes = quotes_of(quoting)
+    stored = _stored(client, docs, ("record", "quotes"))
+    rows = [_document_row(d, quotes.get(d.id, ())) for d in documents]
+    changed = [r for r in rows if stored.get(r["id"]) != (r["record"], r["quotes"])]
+    gone = sorted(set(stored) - {r["id"] for r in rows})
+    for batch in _batches(changed, INSERT_BATCH):
+        client.upsert(docs, batch, timeout=60)
+    for batch in _batches(gone, INSERT_BATCH):
+        client.delete(docs, ids=batch, timeout=60)
+    client.flush(docs, timeout=600)
+
+
+def read_documents(uri: str, alias: str = ALIAS) -> StoredDocuments:
+    """The documents of the collection behind ``alias`` and who quotes each regulation,
+    as the index folder's ``read_documents`` and ``read_quotations`` give them."""
+    client = connect(uri)
+    try:
+        name = alias_target(client, alias)
+        if name is None:
+            raise IndexMismatchError(f"no collection {alias!r} at {describe_uri(uri)}; build "
+                                     f"it with: ragqa index --backend milvus --milvus-uri {uri}")
+        docs = name + DOCS_SUFFIX
+        if not client.has_collection(docs):
+            raise IndexMismatchError(
+                f"the Milvus collection {name} at {describe_uri(uri)} holds no documents "
+                f"(written by an earlier version); add them with: ragqa index --backend "
+                f"milvus --milvus-uri {uri}")
+        client.load_collection(docs, timeout=600)
+        stored = _stored(client, docs, ("record", "quotes"))
+    except RagError:
+        raise
+    except Exception as exc:
+        raise unavailable(uri, exc) from exc
+    documents = tuple(Document(**json.loads(stored[i][0])) for i in sorted(stored))
+    quoting = quoting_of({i: json.loads(stored[i][1]) for i in sorted(stored)})
+    return StoredDocuments(documents, quoting)
 
 
 def collection_info(uri: str, alias: str = ALIAS) -> CollectionInfo | None:
