@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks.common import RESULTS, machine, write_json
 
 ORDER = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "legal",
-         "ray", "milvus")
+         "ray", "ray_scale", "milvus")
 
 
 def collect(folder: Path = RESULTS) -> dict:
