@@ -188,11 +188,13 @@ def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkey
     vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
     from rag.index.build import embedding_text
 
+    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
     server = _server(tmp_path / "data", port)
     try:
         mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
                             mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
-                                              "c" * 64))
+                                              "c" * 64), documents=documents)
+        assert mv.read_documents(uri).documents == tuple(documents)  # over the URI
         served = Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri,
                                embedder=pipeline.embedder)
         remote = served.retriever.backend
