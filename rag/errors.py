@@ -39,6 +39,11 @@ class LLMError(RagError):
     """The language-model endpoint failed, timed out or answered garbage."""
 
 
+class EmbeddingIncompleteError(RagError):
+    """A change is in the index and searchable by keyword, but embedding its new passages
+    failed; the index answers, finding them by keyword only."""
+
+
 class DocumentReadError(CorpusError):
     """One file cannot be read: unsupported, lying about its type, encrypted, damaged, empty."""
 

@@ -13,6 +13,13 @@ embeds the passages and writes the full index, which the pipeline then switches 
 Until then every answer comes from BM25 and says so (``rag.pipeline.KEYWORD_NOTE``),
 and ``LivePipeline.build`` tells how far the embedding is (``BuildStatus``).
 
+``add_in_background`` is how the UI adds files to a running server's index: it returns
+once the new documents are searchable by keyword (``ragqa add`` swaps in a partial
+index first, ``rag.index.collection``) and embeds their passages in a background
+thread, its progress in ``LivePipeline.build`` (``scope`` "added"). ``pending`` is what
+``/api/health`` and the UI's status line show: that progress, or, for a partial index
+another process swapped in, how many passages still wait for a vector.
+
 Left out: watching the corpus folder (run ``ragqa index`` to rebuild), resuming a build
 in another process (a killed build keeps its embeddings in the cache; the next start
 embeds only the rest), and building in parallel processes.
@@ -26,7 +33,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.index.folder import MANIFEST_FILE
@@ -34,6 +41,9 @@ from rag.index.store import PassageStore
 from rag.pipeline import Pipeline
 from rag.search.query import DEFAULT_K, DEFAULT_RETRIEVER, RetrieverName
 from rag.types import Answer, Document, Hit, Passage
+
+if TYPE_CHECKING:
+    from rag.index.collection import Change
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +59,12 @@ def _stamp(index_dir: Path) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class BuildStatus:
-    """How far a background build is; replaced whole at every step."""
+    """How far a background build is; replaced whole at every step.
+
+    ``scope`` "all": a first build, every answer comes from the keyword index until it
+    is done; "added": an add whose new passages wait for their vectors, everything else
+    answers by hybrid retrieval (``to_embed`` counts the new passages only).
+    """
 
     stage: Literal["keyword", "embedding", "writing", "done", "failed"]
     passages: int = 0  # passages in the corpus
@@ -58,6 +73,7 @@ class BuildStatus:
     seconds_left: float | None = None  # estimated from the rate so far
     seconds: float = 0.0  # since the build started
     error: str | None = None
+    scope: Literal["all", "added"] = "all"
 
     def describe(self) -> str:
         """One line for people: what answers now and what is left.
@@ -66,19 +82,59 @@ class BuildStatus:
         '关键词检索（向量生成中：已嵌入 256 / 1969 段，约剩 7 分钟）'
         >>> BuildStatus("done", 1969).describe()
         '混合检索（向量＋关键词）'
+        >>> BuildStatus("embedding", 2032, 63, 16, 30.0, scope="added").describe()
+        '混合检索（新加入的 47 段尚未嵌入，暂按关键词检索；已嵌入 16 / 63 段，约剩 30 秒）'
         """
         if self.stage == "done":
             return "混合检索（向量＋关键词）"
+        left = ""
+        if self.seconds_left is not None:
+            left = (f"，约剩 {max(1, round(self.seconds_left / 60))} 分钟"
+                    if self.seconds_left >= 90 else f"，约剩 {round(self.seconds_left)} 秒")
+        if self.scope == "added":
+            waiting = f"新加入的 {self.to_embed - self.embedded} 段"
+            if self.stage == "failed":
+                return f"混合检索（{waiting}向量生成失败，暂按关键词检索：{self.error}）"
+            done = f"；已嵌入 {self.embedded} / {self.to_embed} 段{left}" if self.embedded else ""
+            return f"混合检索（{waiting}尚未嵌入，暂按关键词检索{done}）"
         if self.stage == "failed":
             return f"关键词检索（向量生成失败：{self.error}）"
         if self.stage == "embedding" and self.to_embed:
-            left = ""
-            if self.seconds_left is not None:
-                left = (f"，约剩 {max(1, round(self.seconds_left / 60))} 分钟"
-                        if self.seconds_left >= 90 else f"，约剩 {round(self.seconds_left)} 秒")
             return (f"关键词检索（向量生成中：已嵌入 {self.embedded} / {self.to_embed} 段"
                     f"{left}）")
         return "关键词检索（向量索引准备中）"
+
+    @property
+    def running(self) -> bool:
+        """Whether it can still change (not done, not failed)."""
+        return self.stage not in ("done", "failed")
+
+
+class _Clock:
+    """Seconds left of an embedding, from the rate so far."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+
+    def left(self, done: int, total: int) -> float | None:
+        now = time.monotonic()
+        if self.started is None or done == 0:
+            self.started = now
+        elapsed = now - self.started
+        return round(elapsed / done * (total - done), 1) if done else None
+
+
+def pending(qa: Any) -> BuildStatus | None:
+    """What a server shows about vectors still to come: a build or an add of this process
+    (running or failed), else, for a partial index swapped in by another process
+    (``ragqa add``), how many of its passages wait for a vector (``embedded`` 0: that
+    process's progress is not known here); else the last build's "done", or None."""
+    build = getattr(qa, "build", None)
+    current = getattr(qa, "current", qa)
+    unembedded = int(getattr(current, "unembedded", 0) or 0)
+    if unembedded and (build is None or build.stage == "done"):
+        return BuildStatus("embedding", len(current.passages), unembedded, 0, scope="added")
+    return build
 
 
 class LivePipeline:
@@ -144,6 +200,10 @@ class LivePipeline:
     def keyword_only(self) -> bool:
         return self.current.keyword_only
 
+    @property
+    def unembedded(self) -> int:
+        return self.current.unembedded
+
     def search(self, question: str, k: int = DEFAULT_K,
                retriever: RetrieverName = DEFAULT_RETRIEVER, doc_id: str | None = None,
                doc_type: str | None = None, history: Sequence[str] = (),
@@ -207,7 +267,7 @@ class _Build:
         self.keyword_ready = threading.Event()
         self.live: LivePipeline | None = None
         self.error: BaseException | None = None
-        self.embedding_started: float | None = None
+        self.clock = _Clock()
         self.status = BuildStatus("keyword")
 
     def start(self) -> LivePipeline:
@@ -233,13 +293,8 @@ class _Build:
                  len(first.passages))
 
     def _progress(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self.embedding_started is None or done == 0:
-            self.embedding_started = now
-        elapsed = now - self.embedding_started
-        left = elapsed / done * (total - done) if done else None
         self._set(BuildStatus("embedding", self.status.passages, total, done,
-                              None if left is None else round(left, 1)))
+                              self.clock.left(done, total)))
         if done == total:
             self._set(BuildStatus("writing", self.status.passages, total, done, 0.0))
 
@@ -263,3 +318,80 @@ class _Build:
             self.live.refresh()
         self._set(BuildStatus("done", report.n_passages, report.embedded, report.embedded, 0.0))
         log.info("%s", report.summary())
+
+
+def add_in_background(live: LivePipeline, paths: Sequence[str | Path] = (),
+                      uploads: dict[str, bytes] | None = None,
+                      corpus_dir: str | Path | None = None,
+                      progress: Any = None) -> Change:
+    """Add files to ``live``'s index (``rag.index.collection.add_files``) and return as
+    soon as they are searchable: after the one swap when every new passage already has a
+    vector, else after the keyword swap, with ``Change.unembedded`` > 0 and the rest
+    embedded by a background thread. ``live.build`` follows it (``scope`` "added"):
+    "embedding" with its progress, then "done", or "failed" with the error (the index
+    then stays keyword-searchable for the new passages). A file that fails to read, or
+    any failure before the first swap, raises here and changes nothing.
+    """
+    return _Add(live, list(paths), uploads, corpus_dir, progress).start()
+
+
+class _Add:
+    """One add in a background thread; ``start`` waits for its first swap."""
+
+    def __init__(self, live: LivePipeline, paths: list, uploads, corpus_dir,
+                 progress) -> None:
+        self.live, self.paths, self.uploads = live, paths, uploads
+        self.corpus_dir, self.progress = corpus_dir, progress
+        self.started = time.monotonic()
+        self.clock = _Clock()
+        self.first = threading.Event()
+        self.change: Change | None = None  # what start() returns
+        self.error: BaseException | None = None
+        self.status = BuildStatus("embedding", scope="added")
+
+    def start(self) -> Change:
+        threading.Thread(target=self._run, name="add-files", daemon=True).start()
+        self.first.wait()
+        if self.change is None:
+            raise self.error or RagError("the add stopped before its first swap")
+        return self.change
+
+    def _set(self, status: BuildStatus) -> None:
+        self.status = replace(status, seconds=round(time.monotonic() - self.started, 1))
+        self.live.build = self.status
+
+    def _partial(self, change: Change) -> None:
+        self.live.refresh()
+        self._set(BuildStatus("embedding", change.passages, change.unembedded, 0,
+                              scope="added"))
+        self.change = change
+        self.first.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.change is None:
+            return  # before the keyword swap: nothing to show yet
+        self._set(replace(self.status, to_embed=total, embedded=done,
+                          seconds_left=self.clock.left(done, total)))
+
+    def _run(self) -> None:
+        from rag.index.collection import add_files
+
+        try:
+            change = add_files(self.paths, self.live.index_dir, self.corpus_dir,
+                               embedder=self.live.embedder, progress=self.progress,
+                               uploads=self.uploads, on_partial=self._partial,
+                               on_embedding=self._progress)
+        except BaseException as exc:  # noqa: BLE001 - raised by start(), or reported
+            self.error = exc
+            if self.change is not None:
+                log.error("embedding the added passages failed: %s", exc)
+                self._set(replace(self.status, stage="failed", seconds_left=None,
+                                  error=f"{type(exc).__name__}: {exc}"[:300]))
+            self.first.set()
+            return
+        self.live.refresh()
+        if self.change is not None:
+            self._set(replace(self.status, stage="done", embedded=self.status.to_embed,
+                              seconds_left=0.0))
+        self.change = change
+        self.first.set()

@@ -14,6 +14,12 @@ first build embeds) answers every retriever with BM25; its refusal check takes t
 dense similarity as neutral (``KEYWORD_SIMILARITY``) and no dense agreement, and each
 answer says in its note that it comes from the keyword index (``KEYWORD_NOTE``).
 
+A partial index (``unembedded`` > 0: ``ragqa add`` swapped in its new passages before
+embedding them) answers hybrid questions; a passage without a vector is found by
+keyword (``rag.search.fusion.rrf_partial``), its refusal check takes the neutral
+similarity for it, and an answer that cites such a passage says so in its note
+(``PARTIAL_NOTE``). Answers citing only embedded passages carry no note.
+
 ``QA`` is the protocol the UI and the API serve through: ``Pipeline`` and
 ``rag.live.LivePipeline`` both implement it.
 """
@@ -50,6 +56,9 @@ if TYPE_CHECKING:
 KEYWORD_SIMILARITY = 0.9
 KEYWORD_NOTE = ("本回答仅来自关键词索引（BM25）：语义向量仍在生成，完成后自动改用混合检索"
                 "（answered from the keyword index while the vectors are being built）。")
+
+PARTIAL_NOTE = ("所引条文刚加入索引，语义向量仍在生成：本次按关键词（BM25）检索到，完成后自动改用混合检索"
+                "（a cited passage was just added and is found by keyword until it is embedded）。")
 
 
 class QA(Protocol):
@@ -111,6 +120,12 @@ class Pipeline:
         """True for a keyword-only index (vectors not built yet): every search is BM25."""
         return self.index.vectors is None
 
+    @property
+    def unembedded(self) -> int:
+        """Passages without a vector yet (a partial index: found by keyword only); 0 when
+        every passage has one, and for a keyword-only index (see ``keyword_only``)."""
+        return self.manifest.unembedded
+
     @classmethod
     def load(cls, index_dir: str | Path | None = None, corpus_dir: str | Path | None = None,
              embedder: Embedder | None = None, verify: bool = True, llm: Any = "env",
@@ -157,6 +172,10 @@ class Pipeline:
                                               self.retriever.titles)
         return checker.check(text, title=title, as_of=as_of)
 
+    def _embedded(self, passage_id: str) -> bool:
+        """Whether a passage has a vector (False only in a partial index)."""
+        return not self.unembedded or self.retriever.embedded(self.passages.row_of(passage_id))
+
     # ------------------------------------------------------------ questions
 
     def parse(self, question: object, history: Sequence[str] = ()) -> Query:
@@ -172,6 +191,7 @@ class Pipeline:
         if query.vector is None:
             return None
         similarities = [float(self.retriever.vector_of(h.passage.id) @ query.vector)
+                        if self._embedded(h.passage.id) else KEYWORD_SIMILARITY
                         for h in hits[:3]]
         return measure_basis(query, hits, self.support, similarities,
                              self.retriever.agreement(query))
@@ -205,10 +225,11 @@ class Pipeline:
         options = SearchOptions(retriever, k, doc_id, doc_type, as_of, parse_statuses(status))
         query, hits = self.retrieve(question, options, history)
         answer = with_status(self.answerer.answer(query, hits, self.basis(query, hits)), hits)
-        if not self.keyword_only:
+        note = KEYWORD_NOTE if self.keyword_only else PARTIAL_NOTE if any(
+            not self._embedded(c.passage_id) for c in answer.citations) else None
+        if note is None:
             return answer
-        return replace(answer, note=f"{KEYWORD_NOTE} {answer.note}" if answer.note
-                       else KEYWORD_NOTE)
+        return replace(answer, note=f"{note} {answer.note}" if answer.note else note)
 
 
 def with_status(answer: Answer, hits: Sequence[Hit]) -> Answer:

@@ -241,16 +241,43 @@ def _list_documents(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from rag.index.collection import add_files
+    """Add files; when their passages need embedding, they are searchable by keyword
+    first (said on stderr), then embedded with progress, then swapped in complete.
+    Ctrl-C or a failure in between leaves the keyword-searchable index."""
+    from rag.index.collection import Change, add_files
 
     def progress(done: int, total: int, method: str) -> None:
         print(f"\r  page {done}/{total} ({method})", end="" if done < total else "\n",
               file=sys.stderr, flush=True)
 
-    change = add_files(args.paths, args.index, corpus_dir=args.corpus,
-                       embedder=_embedder(args), progress=progress,
-                       milvus_uri=_milvus_uri(args))
-    for note in change.notes:
+    first: list[Change] = []
+
+    def partial(change: Change) -> None:
+        first.append(change)
+        for note in change.notes:
+            print(note, file=sys.stderr)
+        print(f"{change.summary} (a running ragqa serve finds them by keyword now, by "
+              "meaning once they are embedded; Ctrl-C stops the embedding and keeps them "
+              "searchable by keyword)", file=sys.stderr, flush=True)
+
+    def embedding(done: int, total: int) -> None:
+        if first:
+            print(f"\r  embedded {done}/{total} passages", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+
+    try:
+        change = add_files(args.paths, args.index, corpus_dir=args.corpus,
+                           embedder=_embedder(args), progress=progress,
+                           milvus_uri=_milvus_uri(args), on_partial=partial,
+                           on_embedding=embedding)
+    except KeyboardInterrupt:
+        if not first:
+            raise
+        print(f"\ninterrupted: {', '.join(first[0].added)} stays in the index, searchable by "
+              "keyword; run the same ragqa add again to embed the rest of its passages (what "
+              "was embedded is kept)", file=sys.stderr)
+        return 130
+    for note in change.notes[len(first[0].notes) if first else 0:]:
         print(note, file=sys.stderr)
     print(change.summary)
     return 0

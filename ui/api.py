@@ -5,11 +5,14 @@ opens, while ``state`` still says the index is loading:
 
 * ``GET /api/health``: ``{"status": "loading" | "ready", "ui": bool, "passages",
   "documents", "retriever": "hybrid" | "bm25" | null, "build": null | {"stage",
-  "passages", "to_embed", "embedded", "seconds_left", "seconds", "error"}}``; HTTP 503
+  "passages", "to_embed", "embedded", "seconds_left", "seconds", "error", "scope"}}``; HTTP 503
   while loading (so a load balancer sends no traffic yet), 200 once ``/api/ask``
   answers. ``retriever`` is "bm25" while a first build embeds the passages (answers
   then come from the keyword index and say so in their ``note``), and ``build`` is
-  that build's progress (``rag.live.BuildStatus``). Never needs a login.
+  that build's progress (``rag.live.BuildStatus``). After ``ragqa add`` or an upload,
+  ``retriever`` stays "hybrid" and ``build`` (``"scope": "added"``) says how many new
+  passages are not embedded yet (``to_embed`` - ``embedded``; they are found by keyword,
+  and an answer citing one says so in its ``note``). Never needs a login.
 * ``POST /api/ask``: body ``{"question": str, "k"?: 1-20, "retriever"?: "hybrid" |
   "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str], "as_of"?:
   "YYYY-MM-DD", "status"?: "in_force,draft" | [str] | "all"}``; returns
@@ -52,7 +55,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import PageRequestError, QueryError, RagError
-from rag.live import BuildStatus
+from rag.live import BuildStatus, pending
 from rag.search.query import RetrieverName
 from rag.types import DOC_TYPE_FILTERS, DOC_TYPES
 from ui.errors import redact, user_message
@@ -99,7 +102,7 @@ class Health:
     passages: int | None
     documents: int | None
     retriever: Literal["hybrid", "bm25"] | None = None  # what answers a hybrid question now
-    build: BuildStatus | None = None  # a first build running in this process
+    build: BuildStatus | None = None  # a first build, or added passages not embedded yet
 
     @classmethod
     def of(cls, state: ServeState) -> Health:
@@ -108,8 +111,7 @@ class Health:
             return cls("loading", state.ui, None, None)
         current = getattr(pipeline, "current", pipeline)  # one pipeline for every figure
         return cls("ready", state.ui, len(current.passages), len(current.documents),
-                   "bm25" if current.keyword_only else "hybrid",
-                   getattr(pipeline, "build", None))
+                   "bm25" if current.keyword_only else "hybrid", pending(pipeline))
 
 
 class AskRequest(BaseModel):

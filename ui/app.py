@@ -110,7 +110,7 @@ def build_app(pipeline: QA, needs_login: bool = False) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         retrieval_status = gr.Markdown(handlers.retrieval_status(), elem_id="retrieval-status")
-        status_timer = gr.Timer(STATUS_EVERY_S, active=handlers.keyword_only())
+        status_timer = gr.Timer(STATUS_EVERY_S, active=handlers.vectors_pending())
         messages = gr.State([])
         questions = gr.State([])
 

@@ -4,7 +4,10 @@
 ``rag.index.collection``: an upload is read first (pages read, pages OCR'd, shown as
 progress), then the index is rebuilt from the kept originals plus the new files
 (only new passages embedded) and swapped in whole; the running server's live
-pipeline picks it up. A file that fails says why and changes nothing. Uploads are
+pipeline picks it up. When the new passages need embedding, the upload returns once
+they are searchable by keyword (``rag.live.add_in_background``) and the embedding goes
+on in the background, its progress shown at the foot of the tab until the complete
+index is in. A file that fails says why and changes nothing. Uploads are
 limited to ``MAX_FILE_BYTES`` each (``rag.ingest.readers``); with a login configured
 (``RAGQA_AUTH``), only a logged-in user may add or remove.
 
@@ -127,18 +130,37 @@ class DocumentManager:
                 how = "OCR 识别" if method == "ocr" else "读取"
                 progress(done / max(total, 1) * 0.5, f"{how}第 {done}/{total} 页")
 
+        if busy := self.embedding_status():
+            return f"上一次加入的文件仍在生成语义向量（{busy}），完成后再加入。索引未改变。"
         with _lock:
             try:
                 if progress:
                     progress(0.0, "读取文件…")
-                change = add_files([], self.index_dir, embedder=self.pipeline.embedder,
-                                   progress=pages, uploads=uploads)
+                if _follows_swaps(self.pipeline):
+                    from rag.live import add_in_background
+
+                    change = add_in_background(self.pipeline, uploads=uploads, progress=pages)
+                else:
+                    change = add_files([], self.index_dir, embedder=self.pipeline.embedder,
+                                       progress=pages, uploads=uploads)
             except RagError as exc:
                 return f"未加入：{exc}。索引未改变。"
         if progress:
             progress(1.0, "完成")
         notes = "；".join(change.notes)
+        if change.unembedded:
+            return (f"已加入 {', '.join(change.added)}（{notes}），现可按关键词检索；"
+                    f"正在为其 {change.unembedded} 段生成语义向量，完成后自动改用混合检索。")
         return f"已加入 {', '.join(change.added)}（{notes}）。{change.summary}"
+
+    def embedding_status(self) -> str:
+        """How far the embedding after an upload is ("" when none runs)."""
+        from rag.live import pending
+
+        status = pending(self.pipeline)
+        if status is None or status.scope != "added" or status.stage == "done":
+            return ""
+        return status.describe()
 
     def remove(self, name: str | None, username: str | None = None) -> str:
         from rag.index.collection import remove_file
@@ -147,6 +169,8 @@ class DocumentManager:
             return problem
         if not name:
             return "请选择要移除的文件。"
+        if busy := self.embedding_status():
+            return f"上一次加入的文件仍在生成语义向量（{busy}），完成后再移除。索引未改变。"
         with _lock:
             try:
                 change = remove_file(name, self.index_dir, embedder=self.pipeline.embedder)
@@ -194,7 +218,35 @@ def build_tab(manager: DocumentManager) -> tuple[Any, ...]:
         remove_event = remove.click(on_remove, [chosen], [status, listing, chosen], **private)
         gr.on(None, on_load, None, [listing, chosen], api_visibility="private",
               show_progress="hidden")  # None: on every page load
+        _embedding_progress(manager, add_event)
     return add_event, remove_event
+
+
+def _follows_swaps(pipeline: Any) -> bool:
+    """Whether the pipeline is a ``rag.live.LivePipeline`` (it can show a background add)."""
+    from rag.live import LivePipeline
+
+    return isinstance(pipeline, LivePipeline)
+
+
+def _embedding_progress(manager: DocumentManager, uploaded: Any) -> None:
+    """A line at the foot of the tab with the embedding's progress after an upload,
+    refreshed every two seconds while it runs (empty otherwise)."""
+    import gradio as gr
+
+    def text() -> str:
+        now = manager.embedding_status()
+        return f"语义向量：{now}" if now else ""
+
+    line = gr.Markdown(text(), elem_id="embedding-status")
+    timer = gr.Timer(2.0, active=bool(text()))
+
+    def tick() -> tuple[str, Any]:
+        now = text()
+        return now, gr.Timer(active=bool(now))
+
+    uploaded.then(tick, None, [line, timer], api_visibility="private")
+    timer.tick(tick, None, [line, timer], api_visibility="private")
 
 
 def _user(request: Any) -> str | None:

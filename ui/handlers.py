@@ -50,16 +50,28 @@ class Handlers:
         current = getattr(self.pipeline, "current", self.pipeline)
         return bool(getattr(current, "keyword_only", False))
 
+    def vectors_pending(self) -> bool:
+        """Whether some passages still wait for vectors (a first build, or an add)."""
+        from rag.live import pending
+
+        status = pending(self.pipeline)
+        return self.keyword_only() or (status is not None and status.running)
+
     def retrieval_status(self) -> str:
-        """One Markdown line: which retriever answers, and a first build's progress."""
+        """One Markdown line: which retriever answers, and how far vectors still to come
+        are (a first build, or passages just added and found by keyword until embedded)."""
+        from rag.live import pending
+
+        status = pending(self.pipeline)
         if not self.keyword_only():
+            if status is not None and status.scope == "added" and status.stage != "done":
+                return f"检索方式：{status.describe()}"
             return "检索方式：混合检索（向量＋关键词）"
-        build = getattr(self.pipeline, "build", None)
-        return f"检索方式：{build.describe() if build is not None else '关键词检索'}"
+        return f"检索方式：{status.describe() if status is not None else '关键词检索'}"
 
     def status_tick(self) -> tuple[str, Any]:
         """The status line, and the timer kept running only while it can still change."""
-        return self.retrieval_status(), gr.Timer(active=self.keyword_only())
+        return self.retrieval_status(), gr.Timer(active=self.vectors_pending())
 
     # ------------------------------------------------------------ asking
 

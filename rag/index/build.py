@@ -16,6 +16,13 @@ float16 precision whatever their source (``rag.index.shipped.index_precision``).
 ``on_keyword(folder)`` lets a caller answer before the embedding: a keyword-only index
 (no vectors) is written to ``keyword_folder(index_dir)`` right after BM25 and handed
 over; ``on_progress(done, total)`` follows the embedding (not with ``ray``).
+``partial_first`` (``ragqa add``): when some passages have a vector in neither the
+shipped embeddings nor the cache, a partial index is swapped in at ``index_dir`` first
+(every passage searchable by keyword, the known vectors by meaning; ``rag.index.folder``)
+and ``on_partial(unembedded, passages)`` is called; then the rest is embedded and the
+complete index swapped in. Stopped in between, the partial index stays, valid, and the
+cache keeps what was embedded. Not with a Milvus URI (the collection is written once,
+complete).
 ``export_embeddings`` writes the shipped embeddings of a corpus from the cache and the
 embedder.
 """
@@ -120,6 +127,8 @@ def build_index(
     milvus_uri: str | None = None,
     on_keyword: Callable[[Path], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    partial_first: bool = False,
+    on_partial: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     """Build (or bring up to date) the index folder, and the Milvus collection at
     ``milvus_uri`` when one is given. ``ray``: a ``RayOptions`` to embed on Ray."""
@@ -164,6 +173,15 @@ def build_index(
         folder = keyword_folder(index_dir)
         write_index(folder, fields, ingested.passages, ingested.documents, None, lexical)
         on_keyword(folder)
+    if partial_first and not milvus_uri:
+        known, missing = embedded.known()
+        if missing.any():
+            t = time.perf_counter()
+            write_index(index_dir, fields, ingested.passages, ingested.documents,
+                        build_faiss(known, kind), lexical, np.flatnonzero(missing))
+            seconds["partial"] = time.perf_counter() - t
+            if on_partial is not None:
+                on_partial(int(missing.sum()), len(ingested.passages))
     t = time.perf_counter()
     vectors = embedded.vectors()
     seconds["embed"] = time.perf_counter() - t
@@ -202,22 +220,46 @@ class _Embedded:
         """Shipped, else cached, else embedded; rounded by ``index_precision``."""
         if self._vectors is not None:
             return self._vectors
+        from rag.index.shipped import index_precision
+
+        out, known = self._shipped()
+        rest = [t for t, ok in zip(self._texts, known, strict=True) if not ok]
+        found, self.stats = self._through_cache(rest)
+        out[~known] = found
+        self.shipped = int(known.sum())
+        self._vectors = index_precision(out)
+        return self._vectors
+
+    def known(self) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors there are without embedding (shipped, else cached; zero rows for
+        the others, rounded like ``vectors``) and the row mask of the others."""
+        from rag.index.embed_cache import EmbeddingCache
+        from rag.index.shipped import index_precision
+
+        out, known = self._shipped()
+        cache = EmbeddingCache(self._root, self._embedder.name, self._embedder.dim)
+        cached = np.array([not ok and t in cache for t, ok in zip(self._texts, known,
+                                                                  strict=True)], dtype=bool)
+        if cached.any():  # every text is cached: embed_passages is not called
+            out[cached] = cache.embed([t for t, ok in zip(self._texts, cached, strict=True)
+                                       if ok], self._embedder.embed_passages)[0]
+        missing = ~(known | cached)
+        out[missing] = 0.0
+        return index_precision(out), missing
+
+    def _shipped(self) -> tuple[np.ndarray, np.ndarray]:
+        """A matrix with the shipped vectors filled in, and the mask of the rows filled."""
         from rag.index.embed_cache import text_key
-        from rag.index.shipped import ShippedEmbeddings, index_precision
+        from rag.index.shipped import ShippedEmbeddings
 
         shipped = (None if self._corpus is None
                    else ShippedEmbeddings.load(self._corpus, self._embedder))
         keys = [text_key(t) for t in self._texts]
-        known = [shipped is not None and k in shipped for k in keys]
+        known = np.array([shipped is not None and k in shipped for k in keys], dtype=bool)
         out = np.empty((len(self._texts), self._embedder.dim), dtype=np.float32)
-        if shipped is not None and any(known):
+        if shipped is not None and known.any():
             out[known] = shipped.vectors_of([k for k, ok in zip(keys, known, strict=True) if ok])
-        rest = [t for t, ok in zip(self._texts, known, strict=True) if not ok]
-        found, self.stats = self._through_cache(rest)
-        out[[not ok for ok in known]] = found
-        self.shipped = sum(known)
-        self._vectors = index_precision(out)
-        return self._vectors
+        return out, known
 
     def _through_cache(self, texts: list[str]) -> tuple[np.ndarray, CacheStats]:
         from rag.index.embed_cache import FLUSH_EVERY, EmbeddingCache
@@ -303,4 +345,5 @@ def _up_to_date(index_dir: Path, fields: dict, passages_sha256: str) -> bool:
     except RagError:
         return False
     current = {k: getattr(manifest, k) for k in fields}
-    return current == fields and manifest.checksums.get("passages.jsonl") == passages_sha256
+    return (current == fields and not manifest.unembedded
+            and manifest.checksums.get("passages.jsonl") == passages_sha256)

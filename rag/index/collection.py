@@ -8,10 +8,18 @@ swapped in with the index, is the collection; nothing else records it.
 
 ``add_files`` reads each new file first (a file that fails says why, and nothing
 changes), then builds a new index from the collection plus the new files in a
-staging folder and swaps it in whole (``rag.index.build``): only passages the
+staging folder and swaps it in (``rag.index.build``): only passages the
 embedding cache has not seen are embedded, and a running ``ragqa serve`` picks the
 new index up (``rag.live``). ``remove_file`` does the same without a file. One
 change at a time: a lock file next to the index serialises them.
+
+Progressive: when some new passages have no vector yet, a partial index goes in
+first (every passage searchable by keyword; ``on_partial`` is told), then the
+passages are embedded (``on_embedding(done, total)``) and the complete index goes in.
+If the embedding fails after the first swap, ``EmbeddingIncompleteError`` says so and
+the partial index stays: the change is in, its new passages found by keyword; the
+same add again (or any later change) embeds the rest, the cache keeping what was done.
+With a Milvus URI there is one swap, at the end.
 
 What was read from a non-text file is kept beside its original
 (``<sha256>.read<N>.json``), so a rebuild does not OCR a scan again.
@@ -28,11 +36,11 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.errors import CorpusError, DocumentReadError, IndexMissingError
+from rag.errors import CorpusError, DocumentReadError, EmbeddingIncompleteError, IndexMissingError
 from rag.index.folder import read_manifest
 from rag.index.shipped import FOLDER as SHIPPED_FOLDER
 from rag.ingest.readers import EXTENSIONS, Progress, format_of
@@ -56,6 +64,9 @@ class Change:
     removed: tuple[str, ...]
     notes: tuple[str, ...]  # per file: how it was read (pages, OCR), or what replaced what
     summary: str  # the build's summary line
+    passages: int = 0  # in the index now
+    unembedded: int = 0  # of them, without a vector yet (found by keyword only)
+    keyword_first: int = 0  # passages that were searchable by keyword before embedded
 
 
 def sources_dir(index_dir: str | Path) -> Path:
@@ -131,13 +142,18 @@ def expand(paths: list[str | Path]) -> list[Path]:
 def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | Path | None = None,
               embedder=None, progress: Progress | None = None,
               uploads: dict[str, bytes] | None = None,
-              milvus_uri: str | None = None) -> Change:
+              milvus_uri: str | None = None,
+              on_partial: Callable[[Change], None] | None = None,
+              on_embedding: Callable[[int, int], None] | None = None) -> Change:
     """Add files (or replace files of the same name) and swap in the rebuilt index
     (and, with ``milvus_uri``, upsert their passages into the Milvus collection by id).
 
     ``uploads``: name -> bytes, for files that do not exist on disk (UI uploads).
     Every file is read before anything changes; the first that fails raises
-    DocumentReadError naming it, and the index stays as it was.
+    DocumentReadError naming it, and the index stays as it was. ``on_partial`` gets the
+    change as it stands after a keyword-first swap (``unembedded`` > 0; not called when
+    every new passage already has a vector); ``on_embedding(done, total)`` follows the
+    embedding after it. A failure after that swap raises EmbeddingIncompleteError.
     """
     index_dir = Path(index_dir)
     incoming: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in expand(paths)] \
@@ -171,8 +187,9 @@ def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | 
             elif name in current:
                 notes.append(f"{name}: replaces the file indexed under that name")
             current[name] = (hashlib.sha256(data).hexdigest(), keep_original(index_dir, name, data))
-        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder, milvus_uri)
-    return Change(tuple(names), (), tuple(notes + skipped), summary)
+        change = Change(tuple(names), (), tuple(notes), "")
+        return _rebuild(index_dir, current, corpus_dir, embedder, milvus_uri, change,
+                        on_partial, on_embedding)
 
 
 def remove_file(target: str, index_dir: str | Path, corpus_dir: str | Path | None = None,
@@ -193,8 +210,8 @@ def remove_file(target: str, index_dir: str | Path, corpus_dir: str | Path | Non
                               "least one file (add another first)")
         for name in matches:
             del current[name]
-        summary, skipped = _rebuild(index_dir, current, corpus_dir, embedder, milvus_uri)
-    return Change((), tuple(matches), tuple(skipped), summary)
+        return _rebuild(index_dir, current, corpus_dir, embedder, milvus_uri,
+                        Change((), tuple(matches), (), ""))
 
 
 def _first_duplicate(names: list[str]) -> str:
@@ -218,9 +235,23 @@ def _current(index_dir: Path, corpus_dir) -> dict[str, tuple[str, Path]]:
 
 
 def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
-             embedder, milvus_uri: str | None = None) -> tuple[str, list[str]]:
-    """Build from the kept originals in a staging folder; the build swaps the index in."""
+             embedder, milvus_uri: str | None, change: Change,
+             on_partial: Callable[[Change], None] | None = None,
+             on_embedding: Callable[[int, int], None] | None = None) -> Change:
+    """Build from the kept originals in a staging folder; the build swaps the index in
+    (keyword first when some passages need embedding). ``change`` without its summary."""
     from rag.index.build import build_index
+
+    first: list[Change] = []  # the change as it stood after a keyword-first swap
+    names = ", ".join(change.added) or "the change"
+
+    def partial(unembedded: int, passages: int) -> None:
+        first.append(replace(change, passages=passages, unembedded=unembedded,
+                             keyword_first=unembedded, summary=(
+                                 f"{names}: searchable by keyword now ({passages} passages in "
+                                 f"{index_dir}); embedding {unembedded} new passages")))
+        if on_partial is not None:
+            on_partial(first[0])
 
     staging = index_dir.parent / f".collection-{os.getpid()}-{time.monotonic_ns()}"
     staging.mkdir(parents=True)
@@ -235,9 +266,23 @@ def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
         shipped = Path(corpus_dir) / SHIPPED_FOLDER if corpus_dir else None
         if shipped is not None and shipped.is_dir():  # the bundled passages stay un-embedded
             shutil.copytree(shipped, staging / SHIPPED_FOLDER)
-        report = build_index(staging, index_dir, embedder=embedder, progress=False,
-                             cache_dir=index_dir.parent / "cache", milvus_uri=milvus_uri)
-        return report.summary(), [f"skipped {n}: {r}" for n, r in report.skipped_files]
+        try:
+            report = build_index(staging, index_dir, embedder=embedder, progress=False,
+                                 cache_dir=index_dir.parent / "cache", milvus_uri=milvus_uri,
+                                 partial_first=True, on_partial=partial,
+                                 on_progress=on_embedding)
+        except Exception as exc:
+            if not first:
+                raise
+            raise EmbeddingIncompleteError(
+                f"{names} is in the index and searchable by keyword, "
+                f"but embedding its {first[0].unembedded} new passages failed "
+                f"({type(exc).__name__}: {exc}); they are found by keyword only until a "
+                "later change embeds them: run the same ragqa add again") from exc
+        skipped = tuple(f"skipped {n}: {r}" for n, r in report.skipped_files)
+        return replace(change, notes=change.notes + skipped, summary=report.summary(),
+                       passages=report.n_passages,
+                       keyword_first=first[0].unembedded if first else 0)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

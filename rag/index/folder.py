@@ -10,6 +10,8 @@ Layout (plain, readable files)::
     documents.jsonl    one document a line (metadata, no body)
     quotations.json    for each regulation, the documents that quote its 《title》
     vectors.faiss      the FAISS index over the passage vectors (inner product)
+    unembedded.npy     only in a partial index: the rows of passages without a vector
+                       yet (a zero row in vectors.faiss); the manifest counts them
     lexical/           BM25 posting lists as numpy files, each token's best first
                        (``rag.index.lexical``)
 
@@ -17,6 +19,12 @@ A build writes a fresh folder beside the target and swaps it in whole, so a fail
 or killed build leaves the previous index as it was. Loading checks the format
 version, the embedder, the checksums and (when a corpus folder is given) the corpus
 hash, and raises IndexMismatchError with the command that rebuilds.
+
+A partial index (``ragqa add`` before its new passages are embedded) has every passage
+in the store and the lexical index, and a vector for each passage whose text was
+already embedded; the others are listed in ``unembedded.npy`` and counted in the
+manifest (``unembedded``), and the search finds them by keyword only
+(``rag.search.fusion.rrf_partial``) until the complete index is swapped in.
 
 Left out: incremental FAISS updates (the flat index rebuilds in milliseconds; the
 embedding cache is what makes a rebuild cheap).
@@ -45,10 +53,12 @@ MANIFEST_FILE = "manifest.json"
 DOCUMENTS_FILE = "documents.jsonl"
 QUOTATIONS_FILE = "quotations.json"
 VECTORS_FILE = "vectors.faiss"
+UNEMBEDDED_FILE = "unembedded.npy"
 
 # 2: passage_rows.npy and quotations.json; 3: lexical/ replaces bm25/; 4: documents carry
-# status fields (adopted, effective, ends, term, text_kind, subject); 5: and their kind
-FORMAT_VERSION = 5
+# status fields (adopted, effective, ends, term, text_kind, subject); 5: and their kind;
+# 6: a partial index (``unembedded`` in the manifest, unembedded.npy)
+FORMAT_VERSION = 6
 LEXICAL_DIR = "lexical"
 DEFAULT_INDEX_DIR = Path(".ragqa") / "index"  # the one default; RAGQA_INDEX overrides it
 KEYWORD_ONLY = "none"  # the faiss_index of a keyword-only index: no vectors.faiss
@@ -71,6 +81,7 @@ class Manifest:
     n_passages: int
     n_documents: int
     checksums: dict  # file name -> sha256
+    unembedded: int = 0  # passages without a vector yet (a partial index; UNEMBEDDED_FILE)
 
     def to_json(self) -> str:
         record = asdict(self)
@@ -110,11 +121,14 @@ def write_index(
     documents: tuple[Document, ...],
     vectors_index,
     lexical,
+    unembedded: np.ndarray | None = None,
 ) -> Manifest:
     """Write a complete index to a temporary folder, then swap it in for ``target``.
 
     ``vectors_index`` None writes a keyword-only index (``faiss_index`` KEYWORD_ONLY, no
     vectors.faiss): what ``ragqa serve`` answers from while the passages are embedded.
+    ``unembedded``: rows whose vector in ``vectors_index`` is a stand-in (zeros), for a
+    partial index; none or empty for a complete one.
     """
     import faiss
 
@@ -136,13 +150,17 @@ def write_index(
         else:
             manifest_fields = {**manifest_fields, "faiss_index": KEYWORD_ONLY}
         lexical.save(staging / LEXICAL_DIR)
-        checksums = {name: sha256_file(staging / name) for name in _CHECKSUMMED
-                     if vectors_index is not None or name != VECTORS_FILE}
+        missing = np.unique(np.asarray([] if unembedded is None else unembedded, np.int64))
+        if len(missing) and vectors_index is not None:
+            np.save(staging / UNEMBEDDED_FILE, missing)
+        checksums = {name: sha256_file(staging / name)
+                     for name in (*_CHECKSUMMED, UNEMBEDDED_FILE) if (staging / name).is_file()}
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             n_passages=len(passages),
             n_documents=len(documents),
             checksums=checksums,
+            unembedded=len(missing) if vectors_index is not None else 0,
             **manifest_fields,
         )
         (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
@@ -246,6 +264,8 @@ class LoadedIndex:
     vectors: Any  # a FAISS index, rows aligned with passages; None: a keyword-only index
     lexical: LexicalIndex
     quoting: dict[str, tuple[str, ...]]  # regulation id -> ids of documents quoting it
+    # a partial index: True for each row whose passage has no vector yet; else None
+    unembedded: np.ndarray | None = None
 
 
 def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
@@ -291,6 +311,7 @@ def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
             vectors = faiss.read_index(str(folder / VECTORS_FILE))
             prepare_loaded(vectors)
         lexical = LexicalIndex.load(folder / LEXICAL_DIR)
+        unembedded = _unembedded_mask(folder, manifest)
     except Exception as exc:  # faiss raises RuntimeError; numpy and json several kinds
         raise IndexMismatchError(f"the index at {str(folder)!r} is damaged ({exc}); "
                                  f"{REBUILD_HINT}") from exc
@@ -301,4 +322,18 @@ def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
             f"{len(passages)} passages; {REBUILD_HINT}"
         )
     return LoadedIndex(folder, manifest, documents, passages, vectors, lexical,
-                       read_quotations(folder))
+                       read_quotations(folder), unembedded)
+
+
+def _unembedded_mask(folder: Path, manifest: Manifest) -> np.ndarray | None:
+    """The row mask of passages without a vector (UNEMBEDDED_FILE); None when none."""
+    if not manifest.unembedded:
+        return None
+    rows = np.load(folder / UNEMBEDDED_FILE, allow_pickle=False)
+    if len(rows) != manifest.unembedded or (len(rows) and not
+                                            0 <= rows.min() <= rows.max() < manifest.n_passages):
+        raise ValueError(f"{UNEMBEDDED_FILE} lists {len(rows)} rows, the manifest "
+                         f"{manifest.unembedded} of {manifest.n_passages}")
+    mask = np.zeros(manifest.n_passages, dtype=bool)
+    mask[rows] = True
+    return mask

@@ -8,7 +8,9 @@ a version a later indexed one has replaced, so a question gets the text in force
 hit carries its document's status. The ranking itself (dense, bm25, hybrid) runs in a search backend
 (``rag.search.backends``). Over a keyword-only index (no vectors yet) every retriever
 is ``bm25``, the question is not embedded, and a clause lookup across documents keeps
-document order.
+document order. Over a partial index (passages added but not embedded yet) a hit whose
+passage has no vector says ``bm25`` as its source, whatever the retriever: it was found
+by keyword only.
 
 Left out: query rewriting beyond the glossary, learned fusion weights.
 """
@@ -54,6 +56,7 @@ class Retriever:
         self.embedder = embedder
         self.lexical_method = index.lexical.method
         self.keyword_only = index.vectors is None
+        self._unembedded = index.unembedded  # a partial index: rows without a vector
         self.titles = TitleResolver(index.documents, index.quoting)
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
@@ -83,7 +86,8 @@ class Retriever:
             if row in in_clause:
                 hits.append(Hit(passage, 1.0, rank, "clause", status[passage.doc_id]))
             else:
-                hits.append(Hit(passage, float(scores[row]), rank, options.retriever,
+                source = options.retriever if self.embedded(row) else "bm25"
+                hits.append(Hit(passage, float(scores[row]), rank, source,
                                 status[passage.doc_id]))
         return hits
 
@@ -102,10 +106,17 @@ class Retriever:
         return cached
 
     def agreement(self, query: Query, depth: int = AGREEMENT_DEPTH) -> int:
-        """How many passages the dense and the lexical top ``depth`` share."""
+        """How many passages the dense and the lexical top ``depth`` share; a passage
+        without a vector yet counts as shared where the lexical list has it (it is taken
+        to rank by meaning where it ranks by keyword, as in the fusion)."""
         everywhere = Scope()
         dense = {r for r, _ in self.backend.ranked(query, "dense", everywhere, depth)}
-        return len(dense & {r for r, _ in self.backend.ranked(query, "bm25", everywhere, depth)})
+        lexical = {r for r, _ in self.backend.ranked(query, "bm25", everywhere, depth)}
+        return len((dense | {r for r in lexical if not self.embedded(r)}) & lexical)
+
+    def embedded(self, row: int) -> bool:
+        """Whether a passage row has a vector (False only in a partial index)."""
+        return self._unembedded is None or not self._unembedded[row]
 
     def vector_of(self, passage_id: str) -> np.ndarray:
         return self.backend.vector(self.passages.row_of(passage_id))

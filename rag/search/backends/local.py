@@ -7,6 +7,11 @@
   final texts ahead of drafts: passages of explanations and review reports weigh a
   little less, so for what the rules say the regulation's own article comes first.
 
+Over a partial index (``rag.index.folder``: passages added but not embedded yet) the
+dense list leaves out the passages without a vector, and the fusion lets each of them
+rank by meaning where it ranks by keyword (``rag.search.fusion.rrf_partial``); ``dense``
+alone does not find them until they are embedded.
+
 Left out: learned fusion weights.
 """
 
@@ -16,7 +21,7 @@ import numpy as np
 
 from rag.index.folder import LoadedIndex
 from rag.index.vectors import search_parameters
-from rag.search.fusion import rrf, top_rows
+from rag.search.fusion import rrf_partial, top_rows
 from rag.search.query import Query, RetrieverName
 
 from .base import Scope
@@ -39,6 +44,10 @@ class LocalBackend:
         self._doc_of_row = index.passages.doc_of_row
         self._weight_of_doc = np.array([TYPE_WEIGHT.get(d.doc_type, 1.0)
                                         for d in index.documents])
+        unembedded = index.unembedded
+        self._embedded = None if unembedded is None else ~unembedded  # rows with a vector
+        self._unembedded: frozenset[int] = frozenset(
+            () if unembedded is None else np.flatnonzero(unembedded).tolist())
 
     def ranked(self, query: Query, retriever: RetrieverName, scope: Scope,
                k: int) -> list[tuple[int, float]]:
@@ -51,7 +60,7 @@ class LocalBackend:
         depth = max(k, CANDIDATES)
         dense = [r for r, _ in self._dense(query, scope.mask, depth)]
         lexical = [r for r, _ in self._bm25(query, scope.mask, depth)]
-        fused = rrf([dense, lexical])
+        fused = rrf_partial(dense, lexical, self._unembedded)
         rows = list(fused)
         for row, weight in zip(rows, self._weight_of_doc[self._doc_of_row[rows]].tolist(),
                                strict=True):
@@ -69,6 +78,8 @@ class LocalBackend:
 
         if query.vector is None:
             return []
+        if self._embedded is not None:  # a partial index: stand-in rows are not ranked
+            mask = self._embedded if mask is None else mask & self._embedded
         vector = query.vector.reshape(1, -1).astype(np.float32)
         params = bits = None
         if mask is not None:
