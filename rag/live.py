@@ -240,18 +240,23 @@ def open_or_build(index_dir: str | Path, corpus_dir: str | Path,
                   cache_dir: str | Path | None = None, check_seconds: float = 2.0,
                   **load_options) -> LivePipeline:
     """The index at ``index_dir`` if it has a manifest; else build it from ``corpus_dir``
-    in a background thread and return as soon as its keyword-only index answers.
+    in a background thread and return as soon as its keyword-only index answers. A
+    partial index (an add stopped before its passages were embedded) answers at once
+    and is finished in the background (``finish_in_background``).
 
     Raises what the build raised if it fails before the keyword index is written.
     """
     from rag.index.folder import read_manifest
 
     try:
-        read_manifest(Path(index_dir))
+        manifest = read_manifest(Path(index_dir))
     except (IndexMissingError, IndexMismatchError):
         pass
     else:
-        return LivePipeline(index_dir, check_seconds, **load_options)
+        live = LivePipeline(index_dir, check_seconds, **load_options)
+        if manifest.unembedded and not load_options.get("milvus_uri"):
+            finish_in_background(live, corpus_dir)
+        return live
     return _Build(Path(index_dir), Path(corpus_dir), cache_dir, check_seconds,
                   load_options).start()
 
@@ -335,6 +340,19 @@ def add_in_background(live: LivePipeline, paths: Sequence[str | Path] = (),
     return _Add(live, list(paths), uploads, corpus_dir, progress).start()
 
 
+def finish_in_background(live: LivePipeline, corpus_dir: str | Path | None = None) -> None:
+    """Embed the passages a partial index at ``live`` lacks vectors for (an add that was
+    stopped or failed), from the files it holds, in a background thread; returns at
+    once. ``live.build`` follows it as for ``add_in_background``. Waits for the index's
+    lock if another process is changing it (and then finds nothing left to do)."""
+    current = live.current
+    adding = _Add(live, [], None, corpus_dir, None)
+    adding.shown = True
+    adding._set(BuildStatus("embedding", len(current.passages), current.unembedded,
+                            scope="added"))
+    threading.Thread(target=adding._run, name="finish-embedding", daemon=True).start()
+
+
 class _Add:
     """One add in a background thread; ``start`` waits for its first swap."""
 
@@ -348,6 +366,7 @@ class _Add:
         self.change: Change | None = None  # what start() returns
         self.error: BaseException | None = None
         self.status = BuildStatus("embedding", scope="added")
+        self.shown = False  # live.build shows it before the first swap (finishing)
 
     def start(self) -> Change:
         threading.Thread(target=self._run, name="add-files", daemon=True).start()
@@ -383,14 +402,14 @@ class _Add:
                                on_embedding=self._progress)
         except BaseException as exc:  # noqa: BLE001 - raised by start(), or reported
             self.error = exc
-            if self.change is not None:
+            if self.change is not None or self.shown:
                 log.error("embedding the added passages failed: %s", exc)
                 self._set(replace(self.status, stage="failed", seconds_left=None,
                                   error=f"{type(exc).__name__}: {exc}"[:300]))
             self.first.set()
             return
         self.live.refresh()
-        if self.change is not None:
+        if self.change is not None or self.shown:
             self._set(replace(self.status, stage="done", embedded=self.status.to_embed,
                               seconds_left=0.0))
         self.change = change

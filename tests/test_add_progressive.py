@@ -15,7 +15,6 @@ import random
 import shutil
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from conftest import CORPUS
@@ -178,14 +177,31 @@ def test_a_failed_embedding_keeps_the_added_document_searchable(setup, embedder)
     assert live.ask(question).note is None
 
 
-def test_a_partial_index_needs_its_row_list(setup, embedder):
-    """The manifest's count and unembedded.npy must agree, as every other file."""
-    corpus, index, path, _, _ = setup
+def test_a_partial_index_left_behind_is_finished_by_serve(setup, embedder, tmp_path):
+    """An add that failed (or was stopped) after its keyword swap: ``ragqa serve``
+    (``open_or_build``) answers from it at once and embeds the rest in the background.
+    Its row list is checked like every other file of the index."""
+    corpus, index, path, label, question = setup
     from rag.errors import IndexMismatchError
     from rag.index.folder import UNEMBEDDED_FILE
+    from rag.live import open_or_build
 
     with pytest.raises(EmbeddingIncompleteError):
         add_files([path], index, corpus_dir=corpus, embedder=_Failing(embedder))
-    (Path(index) / UNEMBEDDED_FILE).unlink()
+    unembedded = read_manifest(index).unembedded
+    damaged = tmp_path / "damaged"
+    shutil.copytree(index, damaged)
+    (damaged / UNEMBEDDED_FILE).unlink()
     with pytest.raises(IndexMismatchError, match=f"{UNEMBEDDED_FILE} is missing"):
-        Pipeline.load(index, embedder=embedder, llm=None, reranker=None)
+        Pipeline.load(damaged, embedder=embedder, llm=None, reranker=None)
+
+    live = open_or_build(index, corpus, embedder=embedder, llm=None, reranker=None)
+    assert live.build.scope == "added" and live.build.to_embed == unembedded
+    deadline = time.monotonic() + WAIT_S
+    while live.build.running:  # the background thread ends in "done"
+        assert time.monotonic() < deadline, live.build
+        time.sleep(0.05)
+    assert live.build.stage == "done", live.build
+    assert read_manifest(index).unembedded == 0 and live.current.unembedded == 0
+    answer = live.ask(question)
+    assert _top_citation(answer)[:2] == (TITLE, label) and answer.note is None

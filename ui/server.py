@@ -142,7 +142,7 @@ class _Serving:
             self.server.should_exit = True
             return
         self.state.pipeline = pipeline
-        if pipeline.build is None:
+        if pipeline.build is None or pipeline.build.scope == "added":
             say(f"index loaded ({len(pipeline.passages)} passages) after {self._seconds()}: "
                 f"{self.url}api/ask answers; building the web UI …")
         else:
@@ -179,8 +179,10 @@ class _Serving:
                     f"({status.to_embed} passages embedded)")
                 return
             if status.stage == "failed":
+                added = status.scope == "added"  # a partial index left by ragqa add
                 say(f"building the vectors failed ({redact(status.error or '')}); still "
-                    "answering by keyword; run: ragqa index")
+                    f"answering {'the added passages ' if added else ''}by keyword; run: "
+                    f"{'the same ragqa add again' if added else 'ragqa index'}")
                 return
             if time.monotonic() - told >= 30:
                 told = time.monotonic()
