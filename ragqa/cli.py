@@ -274,8 +274,8 @@ def cmd_add(args) -> int:
         if not first:
             raise
         print(f"\ninterrupted: {', '.join(first[0].added)} stays in the index, searchable by "
-              "keyword; run the same ragqa add again to embed the rest of its passages (what "
-              "was embedded is kept)", file=sys.stderr)
+              "keyword; run the same ragqa add again to embed the rest of its passages (the "
+              "cache keeps every full batch of 256 already embedded)", file=sys.stderr)
         return 130
     for note in change.notes[len(first[0].notes) if first else 0:]:
         print(note, file=sys.stderr)

@@ -18,7 +18,8 @@ first (every passage searchable by keyword; ``on_partial`` is told), then the
 passages are embedded (``on_embedding(done, total)``) and the complete index goes in.
 If the embedding fails after the first swap, ``EmbeddingIncompleteError`` says so and
 the partial index stays: the change is in, its new passages found by keyword; the
-same add again (or any later change) embeds the rest, the cache keeping what was done.
+same add again (or any later change) embeds the rest, the cache keeping every batch
+it wrote (``rag.index.embed_cache.FLUSH_EVERY`` passages).
 With a Milvus URI there is one swap, at the end.
 
 What was read from a non-text file is kept beside its original
