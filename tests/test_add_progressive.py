@@ -23,7 +23,7 @@ from rag.errors import EmbeddingIncompleteError
 from rag.index.build import build_index
 from rag.index.collection import Change, add_files
 from rag.index.folder import read_manifest
-from rag.live import LivePipeline, add_in_background, pending
+from rag.live import LivePipeline, pending
 from rag.pipeline import PARTIAL_NOTE, Pipeline
 
 BASE = "004_345c30e83f90ffdd.txt"
@@ -153,26 +153,35 @@ class _Failing:
 
 def test_a_failed_embedding_keeps_the_added_document_searchable(setup, embedder):
     corpus, index, path, label, question = setup
+    from ui.documents import DocumentManager
+
     live = LivePipeline(index, check_seconds=0, embedder=_Failing(embedder), llm=None,
                         reranker=None)
-    change = add_in_background(live, [path], corpus_dir=corpus)  # what an upload runs
-    assert change.added == (FILE,) and change.unembedded == change.passages - BASE_PASSAGES
+    manager = DocumentManager(live)  # the 文档管理 tab: rag.live.add_in_background
+    message = manager.upload([str(path)])
+    unembedded = read_manifest(index).unembedded
+    assert message.startswith(f"已加入 {FILE}") and "现可按关键词检索" in message
+    assert f"正在为其 {unembedded} 段生成语义向量" in message and unembedded >= 8
+    # only the new document's passages: the upload names no corpus folder (no shipped
+    # embeddings), the old passages' vectors come from the index it replaces
+    assert unembedded == read_manifest(index).n_passages - BASE_PASSAGES
     deadline = time.monotonic() + WAIT_S
-    while live.build.running:  # the background thread ends in "failed"
+    while manager.embedding_running():  # the background thread ends in "failed"
         assert time.monotonic() < deadline, live.build
         time.sleep(0.05)
     assert live.build.stage == "failed" and "embedding worker killed" in live.build.error
     assert "向量生成失败，暂按关键词检索" in pending(live).describe()
+    assert "向量生成失败" in manager.embedding_status()
     answer = live.ask(question)
     assert _top_citation(answer)[:2] == (TITLE, label)
     assert answer.note.startswith(PARTIAL_NOTE)
 
     with pytest.raises(EmbeddingIncompleteError, match="run the same ragqa add again"):
         add_files([path], index, corpus_dir=corpus, embedder=_Failing(embedder))
-    assert read_manifest(index).unembedded == change.unembedded  # still keyword-searchable
+    assert read_manifest(index).unembedded == unembedded  # still keyword-searchable
     again = add_files([path], index, corpus_dir=corpus, embedder=embedder)
     assert "already indexed, unchanged" in again.notes[-1]
-    assert again.keyword_first == change.unembedded and read_manifest(index).unembedded == 0
+    assert again.keyword_first == unembedded and read_manifest(index).unembedded == 0
     live.refresh()
     assert live.ask(question).note is None
 

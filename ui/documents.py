@@ -130,7 +130,7 @@ class DocumentManager:
                 how = "OCR 识别" if method == "ocr" else "读取"
                 progress(done / max(total, 1) * 0.5, f"{how}第 {done}/{total} 页")
 
-        if busy := self.embedding_status():
+        if busy := self.embedding_running():
             return f"上一次加入的文件仍在生成语义向量（{busy}），完成后再加入。索引未改变。"
         with _lock:
             try:
@@ -154,13 +154,22 @@ class DocumentManager:
         return f"已加入 {', '.join(change.added)}（{notes}）。{change.summary}"
 
     def embedding_status(self) -> str:
-        """How far the embedding after an upload is ("" when none runs)."""
+        """How far the embedding of added passages is, or that it failed ("" when no
+        added passage waits for a vector)."""
         from rag.live import pending
 
         status = pending(self.pipeline)
         if status is None or status.scope != "added" or status.stage == "done":
             return ""
         return status.describe()
+
+    def embedding_running(self) -> str:
+        """This server's background embedding after an upload, while it runs ("" else);
+        a partial index another process left is finished by the next change instead."""
+        build = getattr(self.pipeline, "build", None)
+        if build is None or build.scope != "added" or not build.running:
+            return ""
+        return build.describe()
 
     def remove(self, name: str | None, username: str | None = None) -> str:
         from rag.index.collection import remove_file
@@ -169,7 +178,7 @@ class DocumentManager:
             return problem
         if not name:
             return "请选择要移除的文件。"
-        if busy := self.embedding_status():
+        if busy := self.embedding_running():
             return f"上一次加入的文件仍在生成语义向量（{busy}），完成后再移除。索引未改变。"
         with _lock:
             try:
@@ -230,8 +239,8 @@ def _follows_swaps(pipeline: Any) -> bool:
 
 
 def _embedding_progress(manager: DocumentManager, uploaded: Any) -> None:
-    """A line at the foot of the tab with the embedding's progress after an upload,
-    refreshed every two seconds while it runs (empty otherwise)."""
+    """A line at the foot of the tab with the embedding's progress after an upload (or
+    its failure), refreshed every two seconds while it runs."""
     import gradio as gr
 
     def text() -> str:
@@ -239,11 +248,10 @@ def _embedding_progress(manager: DocumentManager, uploaded: Any) -> None:
         return f"语义向量：{now}" if now else ""
 
     line = gr.Markdown(text(), elem_id="embedding-status")
-    timer = gr.Timer(2.0, active=bool(text()))
+    timer = gr.Timer(2.0, active=bool(manager.embedding_running()))
 
     def tick() -> tuple[str, Any]:
-        now = text()
-        return now, gr.Timer(active=bool(now))
+        return text(), gr.Timer(active=bool(manager.embedding_running()))
 
     uploaded.then(tick, None, [line, timer], api_visibility="private")
     timer.tick(tick, None, [line, timer], api_visibility="private")

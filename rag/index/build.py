@@ -9,8 +9,10 @@ milvus (a new collection behind the alias, or the live one updated by id).
 instead of in this process; the cache, the vectors and the index are the same.
 
 A passage's vector comes from the corpus's shipped embeddings (``rag.index.shipped``)
-when they hold its text, else from the cache, else from the embedder (and is then
-cached), so a fresh clone of the bundled corpus embeds nothing. Vectors are stored at
+when they hold its text, else from the index being replaced (a flat one, built with the
+same embedder: its vectors are exact), else from the cache, else from the embedder (and
+is then cached), so a fresh clone of the bundled corpus embeds nothing, and neither does
+an add for the passages already indexed, whichever folder it is given. Vectors are stored at
 float16 precision whatever their source (``rag.index.shipped.index_precision``).
 
 ``on_keyword(folder)`` lets a caller answer before the embedding: a keyword-only index
@@ -63,6 +65,7 @@ class BuildReport:
     ray_workers: int = 0  # Ray actors that embedded the misses (0: this process)
     articles: tuple[ArticleCheck, ...] = ()  # article passages against 第N条 headings
     shipped: int = 0  # passages whose vectors came from the corpus's shipped embeddings
+    kept: int = 0  # passages whose vectors came from the index being replaced
 
     def article_lines(self) -> list[str]:
         """Per article-structured document, its check; then one line for them all."""
@@ -85,7 +88,8 @@ class BuildReport:
         return (
             f"indexed {self.n_documents} documents, {self.n_passages} passages into "
             f"{self.index_dir} ({self.faiss_index}); embedded {self.embedded}{on_ray}, reused "
-            f"{self.shipped} shipped and {self.reused} cached vectors; {steps}; total "
+            f"{self.shipped} shipped, {self.kept} indexed and {self.reused} cached vectors; "
+            f"{steps}; total "
             f"{sum(self.seconds.values()):.1f}s"
             f"{milvus}"
         )
@@ -157,7 +161,8 @@ def build_index(
     keep_originals(index_dir, corpus_dir, ingested.corpus.files)
     texts = [embedding_text(p) for p in ingested.passages]
     cache_root = Path(cache_dir or index_dir.parent / "cache")
-    embedded = _Embedded(texts, embedder, cache_root, ray, progress, corpus_dir, on_progress)
+    embedded = _Embedded(texts, embedder, cache_root, ray, progress, corpus_dir, on_progress,
+                         previous=index_dir)
     if not force and _up_to_date(index_dir, fields, passages_sha256):
         milvus = _update_milvus(milvus_uri, ingested.passages, ingested.documents, texts,
                                 embedded, embedder, passages_sha256, force, seconds)
@@ -198,7 +203,8 @@ def build_index(
     return BuildReport(str(index_dir), len(ingested.documents), len(ingested.passages),
                        stats.misses, stats.hits, seconds, skipped,
                        faiss_index=kind, articles=checks, milvus=milvus,
-                       ray_workers=embedded.workers, shipped=embedded.shipped)
+                       ray_workers=embedded.workers, shipped=embedded.shipped,
+                       kept=embedded.kept)
 
 
 class _Embedded:
@@ -207,14 +213,18 @@ class _Embedded:
 
     def __init__(self, texts: list[str], embedder, cache_root: Path, ray, progress: bool,
                  corpus_dir: str | Path | None = None,
-                 on_progress: Callable[[int, int], None] | None = None):
+                 on_progress: Callable[[int, int], None] | None = None,
+                 previous: Path | None = None):
         self._texts, self._embedder, self._root = texts, embedder, cache_root
         self._ray, self._progress = ray, progress
         self._corpus, self._on_progress = corpus_dir, on_progress
+        self._previous = previous
         self._vectors: np.ndarray | None = None
-        self.stats: CacheStats | None = None  # of the texts not shipped
+        self._without_model: tuple[np.ndarray, np.ndarray] | None = None
+        self.stats: CacheStats | None = None  # of the texts neither shipped nor kept
         self.workers = 0
         self.shipped = 0  # texts whose vectors came from the shipped embeddings
+        self.kept = 0  # texts whose vectors came from the index being replaced
 
     def vectors(self) -> np.ndarray:
         """Shipped, else cached, else embedded; rounded by ``index_precision``."""
@@ -226,7 +236,6 @@ class _Embedded:
         rest = [t for t, ok in zip(self._texts, known, strict=True) if not ok]
         found, self.stats = self._through_cache(rest)
         out[~known] = found
-        self.shipped = int(known.sum())
         self._vectors = index_precision(out)
         return self._vectors
 
@@ -248,18 +257,31 @@ class _Embedded:
         return index_precision(out), missing
 
     def _shipped(self) -> tuple[np.ndarray, np.ndarray]:
-        """A matrix with the shipped vectors filled in, and the mask of the rows filled."""
-        from rag.index.embed_cache import text_key
-        from rag.index.shipped import ShippedEmbeddings
+        """A matrix with the shipped vectors filled in, then those of the index being
+        replaced, and the mask of the rows filled (found once, copies returned)."""
+        if self._without_model is None:
+            from rag.index.embed_cache import text_key
+            from rag.index.shipped import ShippedEmbeddings
 
-        shipped = (None if self._corpus is None
-                   else ShippedEmbeddings.load(self._corpus, self._embedder))
-        keys = [text_key(t) for t in self._texts]
-        known = np.array([shipped is not None and k in shipped for k in keys], dtype=bool)
-        out = np.empty((len(self._texts), self._embedder.dim), dtype=np.float32)
-        if shipped is not None and known.any():
-            out[known] = shipped.vectors_of([k for k, ok in zip(keys, known, strict=True) if ok])
-        return out, known
+            shipped = (None if self._corpus is None
+                       else ShippedEmbeddings.load(self._corpus, self._embedder))
+            keys = [text_key(t) for t in self._texts]
+            known = np.array([shipped is not None and k in shipped for k in keys], dtype=bool)
+            out = np.empty((len(self._texts), self._embedder.dim), dtype=np.float32)
+            if shipped is not None and known.any():
+                out[known] = shipped.vectors_of([k for k, ok in zip(keys, known, strict=True)
+                                                 if ok])
+            self.shipped = int(known.sum())
+            rows, vectors = ({}, None) if self._previous is None or known.all() else \
+                indexed_vectors(self._previous, self._embedder)
+            kept = np.array([not ok and k in rows for k, ok in zip(keys, known, strict=True)],
+                            dtype=bool)
+            if vectors is not None and kept.any():
+                out[kept] = vectors[[rows[k] for k, ok in zip(keys, kept, strict=True) if ok]]
+            self.kept = int(kept.sum())
+            self._without_model = out, known | kept
+        out, known = self._without_model
+        return out.copy(), known.copy()
 
     def _through_cache(self, texts: list[str]) -> tuple[np.ndarray, CacheStats]:
         from rag.index.embed_cache import FLUSH_EVERY, EmbeddingCache
@@ -279,6 +301,41 @@ class _Embedded:
             flush = max(FLUSH_EVERY, remote.workers * self._ray.batch_size * 2)
             cache = EmbeddingCache(self._root, name, dim, flush_every=flush)
             return cache.embed(texts, remote, progress=self._progress)
+
+
+def indexed_vectors(index_dir: Path, embedder) -> tuple[dict[str, int], np.ndarray | None]:
+    """The vectors of the index at ``index_dir`` by the key of their passage's embedding
+    text, when it is a flat index built with ``embedder`` (stored exactly) and passes its
+    checks; else nothing. Passages without a vector (a partial index) are left out."""
+    import faiss
+
+    from rag.index.embed_cache import text_key
+    from rag.index.folder import (
+        UNEMBEDDED_FILE,
+        VECTORS_FILE,
+        open_passages,
+        read_documents,
+        verify_checksums,
+    )
+
+    try:
+        manifest = read_manifest(index_dir)
+        if (manifest.embedder, manifest.dim, manifest.faiss_index) != (
+                embedder.name, embedder.dim, "flat"):
+            return {}, None
+        verify_checksums(index_dir, manifest)
+        index = faiss.read_index(str(index_dir / VECTORS_FILE))
+        passages = open_passages(index_dir, read_documents(index_dir))
+        if index.ntotal != len(passages):
+            return {}, None
+        vectors = index.reconstruct_n(0, index.ntotal)
+        without = set(np.load(index_dir / UNEMBEDDED_FILE).tolist()) \
+            if manifest.unembedded else set()
+        rows = {text_key(embedding_text(p)): row for row, p in enumerate(passages)
+                if row not in without}
+    except (RagError, OSError, ValueError, RuntimeError):
+        return {}, None  # no usable index there: the vectors come from elsewhere
+    return rows, vectors
 
 
 def export_embeddings(corpus_dir: str | Path, cache_dir: str | Path, embedder=None,
