@@ -176,7 +176,9 @@ def test_a_failed_build_leaves_the_previous_index(built_index, tmp_path):
 
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    (corpus / "005_new.txt").write_text("第一条　新增的文件内容，用于测试。", encoding="utf-8")
+    # a passage no index, cache or shipped file holds (the old ones' vectors are reused)
+    (corpus / "005_new.txt").write_text("关于测试新增文件的通知\n\n新增文件的唯一段落，用于测试构建失败。\n",
+                                        encoding="utf-8")
     with pytest.raises(RuntimeError, match="killed midway"):
         build_index(corpus, index, embedder=Broken(), cache_dir=tmp_path / "cache",
                     progress=False)
