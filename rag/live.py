@@ -396,7 +396,8 @@ class _Add:
         from rag.index.collection import add_files
 
         try:
-            change = add_files(self.paths, self.live.index_dir, self.corpus_dir,
+            # the folder followed, not the keyword folder a first build answers from
+            change = add_files(self.paths, self.live._index_dir, self.corpus_dir,
                                embedder=self.live.embedder, progress=self.progress,
                                uploads=self.uploads, on_partial=self._partial,
                                on_embedding=self._progress)
