@@ -13,8 +13,8 @@ from rag.search.query import Query
 from rag.text import tokenize
 from rag.types import Hit, Passage
 
-ON_TOPIC = Basis(0.9, 0.93, 0.0, 1.0)
-OFF_TOPIC = Basis(0.1, 0.86, 0.8, 0.0)
+ON_TOPIC = Basis(0.9, 0.03)
+OFF_TOPIC = Basis(0.1, 0.002)
 
 
 def _hit(article: str, text: str, rank: int = 1) -> Hit:
