@@ -128,6 +128,7 @@ def thresholds() -> tuple[tuple[str, float], ...]:
         "answer.REFUSAL_THRESHOLD": offline.REFUSAL_THRESHOLD,
         "answer.REFUSAL_COVERAGE": offline.REFUSAL_COVERAGE,
         "answer.REFUSAL_PROMINENCE": offline.REFUSAL_PROMINENCE,
+        "answer.KEYWORD_COVERAGE": offline.KEYWORD_COVERAGE,
         "answer.SUBJECT_SHARE": offline.SUBJECT_SHARE,
         "answer.MAX_CITATIONS": offline.MAX_CITATIONS,
         "search.RRF_K": fusion.RRF_K,

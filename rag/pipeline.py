@@ -11,7 +11,7 @@ language model on top of it when RAGQA_LLM_* configure one.
 
 A keyword-only index (``keyword_only``: vectors not built yet, ``ragqa serve`` while a
 first build embeds) answers every retriever with BM25; its refusal check takes the
-dense prominence as middling (``KEYWORD_PROMINENCE``), and each
+coverage of the question's terms alone (``rag.answer.offline.KEYWORD_COVERAGE``), and each
 answer says in its note that it comes from the keyword index (``KEYWORD_NOTE``).
 
 A partial index (``unembedded`` > 0: ``ragqa add`` swapped in its new passages before
@@ -51,9 +51,6 @@ from rag.types import Answer, DocStatus, Document, Hit, Passage
 if TYPE_CHECKING:
     from rag.check import CheckReport
 
-# the prominence a keyword-only basis assumes (no dense ranking to measure it on): 0, so
-# that term coverage alone decides (chosen, not fitted)
-KEYWORD_PROMINENCE = 0.0
 KEYWORD_NOTE = ("本回答仅来自关键词索引（BM25）：语义向量仍在生成，完成后自动改用混合检索"
                 "（answered from the keyword index while the vectors are being built）。")
 
@@ -187,7 +184,7 @@ class Pipeline:
         if not hits or any(h.source == "clause" for h in hits):
             return None
         if self.keyword_only:  # no dense evidence either way: the lexical measures decide
-            return measure_basis(query, hits, [KEYWORD_PROMINENCE], 0.0)
+            return measure_basis(query, hits, [], None)
         if query.vector is None:
             return None
         similarities = [float(self.retriever.vector_of(h.passage.id) @ query.vector)
