@@ -303,9 +303,9 @@ def subject_terms(query: Query) -> list[str]:
     多少, 比例, 部门 …), so that a sentence about another act's fine does not count.
 
     >>> from rag.search.clause import ClauseRef
-    >>> q = Query("小卖部卖烟罚多少？", "", ClauseRef(None, (), None), ("小卖部", "卖烟", "罚款", "没"), ())
+    >>> q = Query("烟摊卖烟罚多少？", "", ClauseRef(None, (), None), ("烟摊", "卖烟", "罚款", "没"), ())
     >>> subject_terms(q)
-    ['小卖部', '卖烟']
+    ['烟摊', '卖烟']
     """
     topic = documents_terms(query) or topic_terms(query.terms)
     return [t for t in topic if not _ASK_WORD.search(t) and len(t) > 1] or topic
