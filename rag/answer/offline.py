@@ -415,10 +415,37 @@ def _best_sentences(text: str, tokens: set[str], support: SupportModel,
     keep = sorted(i for _, i in order[:3])
     if 0 not in keep and sentences[0].endswith(("：", ":")):
         keep = [0] + keep  # an item needs the sentence that introduces it
-    out = sentences[keep[0]]
-    for previous, i in zip(keep, keep[1:], strict=False):
-        out += ("" if i == previous + 1 else "……") + sentences[i]
-    return out, best
+    return _join_verbatim(text, sentences, keep), best
+
+
+def _join_verbatim(text: str, sentences: Sequence[str], keep: Sequence[int]) -> str:
+    r"""The kept sentences (indices in order) as the passage prints them: a run of
+    consecutive ones is one span of the text, line breaks included; runs are joined
+    by ……, so that every piece between two …… is verbatim.
+
+    >>> text = "第一条　总则：\n（一）甲；\n（二）乙；\n（三）丙。"
+    >>> _join_verbatim(text, split_sentences(text), [0, 1, 3])
+    '第一条\u3000总则：\n（一）甲；……（三）丙。'
+    """
+    spans, start = [], 0
+    for sentence in sentences:
+        at = text.find(sentence, start)
+        if at < 0:  # not found as printed: fall back to the sentence itself
+            spans.append((-1, -1))
+            continue
+        spans.append((at, at + len(sentence)))
+        start = at + len(sentence)
+    pieces: list[str] = []
+    run = [keep[0]]
+    for i in list(keep[1:]) + [-1]:
+        if i == run[-1] + 1 and spans[i][0] >= 0 and spans[run[0]][0] >= 0:
+            run.append(i)
+            continue
+        first, last = spans[run[0]], spans[run[-1]]
+        pieces.append(text[first[0]:last[1]] if first[0] >= 0 and last[0] >= 0
+                      else "".join(sentences[j] for j in run))
+        run = [i]
+    return "……".join(pieces)
 
 
 def _citation(n: int, p: Passage, quote: str) -> Citation:
