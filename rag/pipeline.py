@@ -17,8 +17,8 @@ answer says in its note that it comes from the keyword index (``KEYWORD_NOTE``).
 A partial index (``unembedded`` > 0: ``ragqa add`` swapped in its new passages before
 embedding them) answers hybrid questions; a passage without a vector is found by
 keyword (``rag.search.fusion.rrf_partial``), its refusal check measures prominence on
-the embedded passages among the top ones only, and an answer that cites such a passage says so in its note
-(``PARTIAL_NOTE``). Answers citing only embedded passages carry no note.
+the embedded passages among the top ones only (coverage alone when none is), and an
+answer that cites such a passage says so in its note (``PARTIAL_NOTE``). Answers citing only embedded passages carry no note.
 
 ``QA`` is the protocol the UI and the API serve through: ``Pipeline`` and
 ``rag.live.LivePipeline`` both implement it.
@@ -190,7 +190,7 @@ class Pipeline:
         similarities = [float(self.retriever.vector_of(h.passage.id) @ query.vector)
                         for h in hits[:3] if self._embedded(h.passage.id)]
         if not similarities:  # a partial index whose top passages have no vector yet
-            return measure_basis(query, hits, [KEYWORD_PROMINENCE], 0.0)
+            return measure_basis(query, hits, [], None)
         return measure_basis(query, hits, similarities,
                              self.retriever.background(query, BACKGROUND_DEPTH))
 
