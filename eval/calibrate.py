@@ -1,13 +1,13 @@
-"""Calibrate the refusal threshold: refusal accuracy against false refusals, per threshold.
+"""Calibrate the refusal rule: refusal accuracy against false refusals.
 
-For every gold item the offline answerer's ``Basis.adequacy`` is computed once (term
-coverage, dense similarity and unknown terms of the best retrieved passages); a
-threshold t refuses every item whose adequacy is below t. Sweeping t gives the trade-off between
-refusing unanswerable items and wrongly refusing answerable ones. Clause lookups
-never refuse, so their items are left out of the false-refusal count only if they
-hit the clause path.
+For every gold item (of one or several gold files) the offline answerer's ``Basis`` is
+measured once (``bases_for``: term coverage and dense prominence of the best retrieved
+passages); ``fit_refusal`` then fits the rule's two bars (refuse when coverage and
+prominence are both below their bar) by grid search, and reports the same procedure's
+out-of-fold figures. ``sweep`` gives the trade-off of a threshold on one score. Clause
+lookups never refuse, so their items are left out.
 
-Left out: per-type thresholds.
+Left out: per-type bars.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def markdown(rows: list[TradeOff], chosen: float) -> str:
     lines = ["| threshold | refusal accuracy | false refusals |", "| --- | --- | --- |"]
     for r in rows:
         mark = " **(chosen)**" if abs(r.threshold - chosen) < 1e-9 else ""
-        lines.append(f"| {r.threshold:.2f}{mark} | {r.refusal_accuracy:.3f} | "
+        lines.append(f"| {r.threshold:.3f}{mark} | {r.refusal_accuracy:.3f} | "
                      f"{r.false_refusal_rate:.3f} |")
     return "\n".join(lines)
 
@@ -73,69 +73,76 @@ FOLDS = 5
 
 @dataclass(frozen=True)
 class RefusalFit:
-    """Logistic weights over the Basis fields (in ``rag.answer.offline.REFUSAL_WEIGHTS``
-    order), the bias, the chosen threshold on the score, and the cross-validated table."""
+    """The two bars of the refusal rule (``rag.answer.offline``: refuse when coverage is
+    below ``coverage`` and prominence below ``prominence``), fitted on all rows, and the
+    out-of-fold figures of the same procedure run fold by fold."""
 
-    weights: tuple[float, ...]
-    bias: float
-    threshold: float  # refuse when the score is above it (adequacy below its negation)
-    table: tuple[TradeOff, ...]  # out-of-fold trade-off per score threshold
+    coverage: float
+    prominence: float
+    out_of_fold_refusal_accuracy: float  # items expected refused, refused
+    out_of_fold_false_refusals: float  # answerable items refused
+    out_of_fold_detail_refused: float  # items expected detail_absent, refused
+    table: tuple[TradeOff, ...]  # in-sample trade-off per prominence bar, coverage bar fixed
 
 
-def fit_logistic(x, y, l2: float = 1.0, steps: int = 3000, rate: float = 0.1):
-    """Class-balanced, L2-regularised logistic regression by gradient descent (numpy).
+COVERAGE_GRID = tuple(round(0.3 + 0.025 * i, 3) for i in range(27))  # 0.30 … 0.95
+PROMINENCE_GRID = tuple(round(0.001 * i, 3) for i in range(31))  # 0.000 … 0.030
 
-    Returns (weights, bias) on the original feature scale.
+
+def best_bars(x, refused_expected, answerable, max_false: float = MAX_FALSE_REFUSALS):
+    """The (coverage, prominence) bars that refuse the most items expected refused while
+    refusing at most ``max_false`` of the answerable ones (ties: the lower bars).
 
     >>> import numpy as np
-    >>> w, b = fit_logistic(np.array([[0.0], [0.1], [0.9], [1.0]]), np.array([0, 0, 1, 1.0]))
-    >>> bool(w[0] > 0) and bool(b + w[0] * 0.05 < 0 < b + w[0] * 0.95)
-    True
+    >>> x = np.array([[0.9, 0.03], [0.8, 0.002], [0.4, 0.03], [0.3, 0.004]])
+    >>> best_bars(x, np.array([False, False, False, True]), np.array([True, True, True, False]))
+    (0.325, 0.005)
     """
-    import numpy as np
-
-    mean, scale = x.mean(0), x.std(0) + 1e-9
-    z = (x - mean) / scale
-    w, b = np.zeros(z.shape[1]), 0.0
-    positive = y.mean()
-    weight = np.where(y == 1, 0.5 / positive, 0.5 / (1 - positive))
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(z @ w + b)))
-        g = weight * (p - y)
-        w -= rate * (z.T @ g / len(y) + l2 * w / len(y))
-        b -= rate * g.mean()
-    return w / scale, float(b - (w / scale) @ mean)
+    best: tuple[tuple[bool, float, float, float], float, float] | None = None
+    for c in COVERAGE_GRID:
+        low_c = x[:, 0] < c
+        for p in PROMINENCE_GRID:
+            refused = low_c & (x[:, 1] < p)
+            false = float(refused[answerable].mean()) if answerable.any() else 0.0
+            caught = float(refused[refused_expected].mean()) if refused_expected.any() else 0.0
+            key = (false <= max_false, caught - false, -c, -p)
+            if best is None or key > best[0]:
+                best = (key, c, p)
+    assert best is not None
+    return best[1], best[2]
 
 
 def fit_refusal(rows: list[tuple[GoldItem, object]], folds: int = FOLDS,
                 max_false: float = MAX_FALSE_REFUSALS) -> RefusalFit:
-    """Fit the refusal score on (item, Basis) rows (clause lookups, Basis None, left out).
-
-    Each item's out-of-fold score comes from a model fitted on the other folds (item i
-    in fold i mod ``folds``); the threshold is the lowest that keeps the out-of-fold
-    false refusals at or below ``max_false``. The weights are then fitted on all rows.
+    """Fit the refusal rule's two bars on (item, Basis) rows (clause lookups, Basis None,
+    left out), by grid search, with out-of-fold figures: each item is decided by the bars
+    fitted on the other folds (item i in fold i mod ``folds``). The items expected
+    ``refused`` are the ones to refuse; an unanswerable item expected ``detail_absent`` is
+    on topic and should pass to the detail check, so its refusal is reported apart.
     """
     import numpy as np
 
     kept = [(item, basis) for item, basis in rows if basis is not None]
     x = np.array([basis.features() for _, basis in kept], dtype=float)
-    y = np.array([item.type == "unanswerable" for item, _ in kept], dtype=float)
+    expected = np.array([item.expected_outcome == "refused" for item, _ in kept])
+    answerable = np.array([item.answerable for item, _ in kept])
+    detail = ~expected & ~answerable
     fold = np.arange(len(kept)) % folds
-    scores = np.zeros(len(kept))
+    refused = np.zeros(len(kept), dtype=bool)
     for f in range(folds):
-        w, b = fit_logistic(x[fold != f], y[fold != f])
-        scores[fold == f] = x[fold == f] @ w + b
-    candidates = sorted({round(float(s), 2) for s in scores})
+        c, p = best_bars(x[fold != f], expected[fold != f], answerable[fold != f], max_false)
+        part = x[fold == f]
+        refused[fold == f] = (part[:, 0] < c) & (part[:, 1] < p)
+    c, p = best_bars(x, expected, answerable, max_false)
     table = []
-    chosen = max(candidates)
-    for t in candidates:
-        refused = scores > t
-        false = float(refused[y == 0].mean()) if (y == 0).any() else 0.0
-        table.append(TradeOff(t, round(float(refused[y == 1].mean()), 4), round(false, 4)))
-        if false <= max_false:
-            chosen = min(chosen, t)
-    w, b = fit_logistic(x, y)
-    return RefusalFit(tuple(round(float(v), 3) for v in w), round(b, 3), chosen, tuple(table))
+    for bar in PROMINENCE_GRID:
+        inside = (x[:, 0] < c) & (x[:, 1] < bar)
+        table.append(TradeOff(bar, round(float(inside[expected].mean()), 4),
+                              round(float(inside[answerable].mean()), 4)))
+
+    def share(mask) -> float:
+        return round(float(refused[mask].mean()), 4) if mask.any() else 0.0
+    return RefusalFit(c, p, share(expected), share(answerable), share(detail), tuple(table))
 
 
 def bases_for(items: list[GoldItem], pipeline, retriever: str = "hybrid"):

@@ -119,16 +119,16 @@ def code_version() -> str:
 
 
 def thresholds() -> tuple[tuple[str, float], ...]:
-    """The constants an answer depends on: refusal threshold and weights, fusion depth."""
+    """The constants an answer depends on: refusal bars, fusion weights and depth."""
     from rag.answer import offline
     from rag.search import figures, fusion
     from rag.search.backends import local
 
     found = {
         "answer.REFUSAL_THRESHOLD": offline.REFUSAL_THRESHOLD,
-        "answer.REFUSAL_BIAS": offline.REFUSAL_BIAS,
-        **{f"answer.REFUSAL_WEIGHTS.{name}": weight
-           for name, weight in offline.REFUSAL_WEIGHTS.items()},
+        "answer.REFUSAL_COVERAGE": offline.REFUSAL_COVERAGE,
+        "answer.REFUSAL_PROMINENCE": offline.REFUSAL_PROMINENCE,
+        "answer.KEYWORD_COVERAGE": offline.KEYWORD_COVERAGE,
         "answer.SUBJECT_SHARE": offline.SUBJECT_SHARE,
         "answer.MAX_CITATIONS": offline.MAX_CITATIONS,
         "search.RRF_K": fusion.RRF_K,

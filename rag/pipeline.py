@@ -11,14 +11,14 @@ language model on top of it when RAGQA_LLM_* configure one.
 
 A keyword-only index (``keyword_only``: vectors not built yet, ``ragqa serve`` while a
 first build embeds) answers every retriever with BM25; its refusal check takes the
-dense similarity as neutral (``KEYWORD_SIMILARITY``) and no dense agreement, and each
+coverage of the question's terms alone (``rag.answer.offline.KEYWORD_COVERAGE``), and each
 answer says in its note that it comes from the keyword index (``KEYWORD_NOTE``).
 
 A partial index (``unembedded`` > 0: ``ragqa add`` swapped in its new passages before
 embedding them) answers hybrid questions; a passage without a vector is found by
-keyword (``rag.search.fusion.rrf_partial``), its refusal check takes the neutral
-similarity for it, and an answer that cites such a passage says so in its note
-(``PARTIAL_NOTE``). Answers citing only embedded passages carry no note.
+keyword (``rag.search.fusion.rrf_partial``), its refusal check measures prominence on
+the embedded passages among the top ones only (coverage alone when none is), and an
+answer that cites such a passage says so in its note (``PARTIAL_NOTE``). Answers citing only embedded passages carry no note.
 
 ``QA`` is the protocol the UI and the API serve through: ``Pipeline`` and
 ``rag.live.LivePipeline`` both implement it.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.answer.base import Answerer, make_answerer
-from rag.answer.offline import Basis, SupportModel, measure_basis
+from rag.answer.offline import BACKGROUND_DEPTH, Basis, SupportModel, measure_basis
 from rag.embed import Embedder
 from rag.index.folder import DEFAULT_INDEX_DIR, LoadedIndex, Manifest, open_index
 from rag.index.store import PassageStore
@@ -51,9 +51,6 @@ from rag.types import Answer, DocStatus, Document, Hit, Passage
 if TYPE_CHECKING:
     from rag.check import CheckReport
 
-# the dense cosine a keyword-only basis assumes: the refusal formula's own zero point,
-# so similarity neither adds nor takes away (chosen before measuring, not fitted)
-KEYWORD_SIMILARITY = 0.9
 KEYWORD_NOTE = ("本回答仅来自关键词索引（BM25）：语义向量仍在生成，完成后自动改用混合检索"
                 "（answered from the keyword index while the vectors are being built）。")
 
@@ -187,14 +184,15 @@ class Pipeline:
         if not hits or any(h.source == "clause" for h in hits):
             return None
         if self.keyword_only:  # no dense evidence either way: the lexical measures decide
-            return measure_basis(query, hits, self.support, [KEYWORD_SIMILARITY], 0)
+            return measure_basis(query, hits, [], None)
         if query.vector is None:
             return None
         similarities = [float(self.retriever.vector_of(h.passage.id) @ query.vector)
-                        if self._embedded(h.passage.id) else KEYWORD_SIMILARITY
-                        for h in hits[:3]]
-        return measure_basis(query, hits, self.support, similarities,
-                             self.retriever.agreement(query))
+                        for h in hits[:3] if self._embedded(h.passage.id)]
+        if not similarities:  # a partial index whose top passages have no vector yet
+            return measure_basis(query, hits, [], None)
+        return measure_basis(query, hits, similarities,
+                             self.retriever.background(query, BACKGROUND_DEPTH))
 
     def retrieve(self, question: object, options: SearchOptions = SearchOptions(),
                  history: Sequence[str] = ()) -> tuple[Query, list[Hit]]:

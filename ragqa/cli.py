@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check-gold", metavar="FILE", default=None,
                    help="verify a gold file against the corpus and stop")
     p.add_argument("--calibrate", action="store_true",
-                   help="print the refusal trade-off per threshold on --gold and stop")
+                   help="fit the refusal score by cross-validation on --gold (several files "
+                        "joined by commas) and print its weights and trade-off, then stop")
     p.add_argument("--diff", nargs=2, metavar=("RUN_A", "RUN_B"), default=None,
                    help="compare two saved runs (output folders of ragqa eval, or "
                         "per_question*.jsonl files in them): RUN_B - RUN_A per metric with "
@@ -418,15 +419,16 @@ def _diff(args) -> int:
 def _calibrate(args) -> int:
     from eval.calibrate import bases_for, fit_refusal, markdown
     from eval.gold import load_gold
-    from rag.answer.offline import REFUSAL_WEIGHTS
 
-    items = load_gold(args.gold)[: args.limit]
+    items = [item for path in args.gold.split(",") for item in load_gold(path)][: args.limit]
     fit = fit_refusal(bases_for(items, _load(args), args.retriever))
-    print("refusal score weights (fitted on all of --gold):",
-          dict(zip(REFUSAL_WEIGHTS, fit.weights, strict=True)), "bias", fit.bias)
-    print(f"threshold on the score (out-of-fold false refusals at most 0.04): {fit.threshold}")
-    near = [row for row in fit.table if abs(row.threshold - fit.threshold) <= 2.0]
-    print(markdown(near[:: max(1, len(near) // 15)], fit.threshold))
+    print(f"{len(items)} items from {args.gold}")
+    print(f"refusal bars (fitted on all of --gold): coverage {fit.coverage}, "
+          f"prominence {fit.prominence}")
+    print(f"out of fold: refusal accuracy {fit.out_of_fold_refusal_accuracy}, false refusals "
+          f"{fit.out_of_fold_false_refusals}, detail-absent items refused "
+          f"{fit.out_of_fold_detail_refused}")
+    print(markdown(list(fit.table), fit.prominence))
     return 0
 
 

@@ -6,15 +6,21 @@ real questions get)."""
 
 from __future__ import annotations
 
-from rag.answer.offline import REFUSAL_THRESHOLD, Basis, SupportModel, answer_offline
+from rag.answer.offline import (
+    REFUSAL_THRESHOLD,
+    Basis,
+    SupportModel,
+    answer_offline,
+    measure_basis,
+)
 from rag.search.ask import read_ask
 from rag.search.clause import ClauseRef
 from rag.search.query import Query
 from rag.text import tokenize
 from rag.types import Hit, Passage
 
-ON_TOPIC = Basis(0.9, 0.93, 0.0, 1.0)
-OFF_TOPIC = Basis(0.1, 0.86, 0.8, 0.0)
+ON_TOPIC = Basis(0.9, 0.03)
+OFF_TOPIC = Basis(0.1, 0.002)
 
 
 def _hit(article: str, text: str, rank: int = 1) -> Hit:
@@ -67,6 +73,31 @@ def test_the_refusal_score_separates_on_and_off_topic():
     assert ON_TOPIC.adequacy >= REFUSAL_THRESHOLD > OFF_TOPIC.adequacy
 
 
+def test_refusal_needs_both_absent_terms_and_no_standout_passage():
+    # words the documents never use (a small corpus, everyday wording), but one passage
+    # stands well above the question's dense background: on topic, not refused
+    hits = [_hit("第五条", "经营者不得向未成年人出售烟草制品。")]
+    query = _query("小卖部能把香烟卖给初中生吗？")
+    standout = measure_basis(query, hits, [0.95], background=0.90)
+    assert standout.coverage < 0.5 and standout.adequacy >= REFUSAL_THRESHOLD
+    assert answer_offline(query, hits, standout, _support(hits)).outcome == "answered"
+    # the same words with no passage standing out: refused, nothing cited
+    flat = measure_basis(query, hits, [0.905], background=0.90)
+    refused = answer_offline(query, hits, flat, _support(hits))
+    assert refused.outcome == "refused" and not refused.citations
+
+
+def test_a_count_asked_in_a_measure_word_needs_that_measure():
+    hits = [_hit("第七条", "监察机构应当每年对重点用能单位开展监督检查，并在十五个工作日内报告结果。")]
+    asked = answer_offline(_query("监察机构每年检查重点用能单位几次？"), hits, ON_TOPIC,
+                           _support(hits))
+    assert asked.outcome == "detail_absent" and "未写明所问的具体数量" in asked.text
+    hits = [_hit("第七条", "监察机构应当每年对重点用能单位开展两次监督检查。")]
+    held = answer_offline(_query("监察机构每年检查重点用能单位几次？"), hits, ON_TOPIC,
+                          _support(hits))
+    assert held.outcome == "answered" and "两次" in held.text.split("\n")[0]
+
+
 def test_ask_types_of_plain_questions():
     assert read_ask("孩子多大可以骑电动车？").unit == "age"
     assert read_ask("罚款多少？").unit == "money"
@@ -86,11 +117,28 @@ def test_child_safety_seat_is_answered_from_article_11(pipeline):
 
 
 def test_on_topic_question_without_the_detail_is_detail_absent(pipeline):
-    answer = pipeline.ask("地方病患者看病能报销多少比例？")
+    # the article says energy-use reports are reviewed each year, not how many inspections
+    answer = pipeline.ask("节能监察机构每年对重点用能单位检查几次？")
     assert answer.outcome == "detail_absent" and answer.refused
     first = answer.citations[0]
-    assert (first.doc_title, first.article) == ("山西省地方病防治条例", "第二十二条")
-    assert "未写明所问的具体比例" in answer.text
+    assert (first.doc_title, first.article) == ("山西省节约能源条例", "第二十六条")
+    assert "未写明所问的具体数量" in answer.text
+
+
+def test_question_without_the_detail_is_not_answered(pipeline):
+    # 第二十二条 is on the topic (地方病 patients' treatment) without any ratio; the
+    # refusal rule puts it just under both bars (coverage 0.57, prominence 0.0134), so it
+    # is refused rather than detail_absent: either way no ratio is claimed
+    answer = pipeline.ask("地方病患者看病能报销多少比例？")
+    assert answer.outcome in ("detail_absent", "refused") and answer.refused
+
+
+def test_fine_asked_as_its_least_amount_is_answered_with_the_amount(pipeline):
+    answer = pipeline.ask("给未成年人文身罚款最少多少？")
+    assert answer.outcome == "answered"
+    first = answer.citations[0]
+    assert (first.doc_title, first.article) == ("山西省未成年人保护条例", "第六十条")
+    assert "一万元" in answer.text.split("\n")[0]
 
 
 def test_off_topic_question_is_refused_naming_its_terms(pipeline):

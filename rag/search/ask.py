@@ -35,13 +35,26 @@ _NUM = r"[0-9０-９零〇一二三四五六七八九十百千万两半几]"
 _PENALTY_Q = re.compile(r"罚|处罚|处分|后果|追责|追究|法律责任|会怎样|会怎么样|坐牢|判刑|吊销")
 _AMOUNT_Q = re.compile(r"多少|几|多大|多长|多久|多高|多远|比例|百分之|哪天|哪一天|哪年|几月|"
                        r"什么时候|何时|什么时间|哪一年")
-_MONEY_Q = re.compile(r"多少钱|罚多少|罚款多少|金额|多少元|费用?多少|补贴多少|补助.{0,3}多少|"
-                      r"奖励多少|工资|价格|价钱|收多少|赔多少|多少万")
+_MONEY_Q = re.compile(r"多少钱|罚多少|罚款.{0,4}多少|罚.{0,2}最[多少高低].{0,2}多少|金额|多少元|"
+                      r"费用?.{0,4}多少|补贴.{0,4}多少|补助.{0,4}多少|奖励.{0,4}多少|工资|价格|价钱|"
+                      r"收多少|赔多少|多少万元|多少块")
 _AGE_Q = re.compile(r"几岁|多大|多少岁|年龄|年纪|周岁")
 _TIME_Q = re.compile(r"多久|多长时间|几天|多少天|几个月|几年|多少年|期限|多长|几个工作日|多少个工作日|"
-                     r"几小时|多少小时|时限")
-_RATIO_Q = re.compile(r"比例|百分之|百分比|率是多少|率要|率达到|占比|几成")
+                     r"几个?小时|多少个?小时|时限|几日|多少日|几周|几个星期|几分钟|多少分钟|有效期|任期")
+_RATIO_Q = re.compile(r"比例|百分之|百分比|率是多少|率要|率达到|率有|占比|几成|几个百分点|百分点")
 _DATE_Q = re.compile(r"哪天|哪一天|哪年|哪一年|几月|什么时候|何时|什么时间|日期")
+# the measure word a count or a length of time is asked in (几次, 多少批次, 几个小时, 多少毫克)
+_MEASURES = ("批次", "人次", "千瓦时", "平方米", "平方公里", "立方米", "公里", "千米", "公顷", "千克",
+             "公斤", "毫克", "毫升", "工作日", "小时", "分钟", "星期", "周岁", "万元", "亿元", "次",
+             "名", "家", "批", "人", "项", "件", "所", "张", "台", "辆", "户", "座", "种", "类",
+             "篇", "份", "位", "亩", "吨", "米", "克", "升", "倍", "届", "轮", "级", "岁", "天",
+             "日", "年", "月", "周", "元")
+_MEASURE_Q = re.compile(r"(?:几|多少)(?:个)?(" + "|".join(_MEASURES) + ")")
+# what a measure word may be written as in the documents (几天 is answered by 十五日)
+_MEASURE_FORMS = {"天": "天|日|个工作日|工作日", "日": "日|天|工作日", "工作日": "工作日|日",
+                  "小时": "小时", "星期": "星期|周|日", "周": "周|星期|日", "月": "个月|月",
+                  "年": "年", "岁": "周岁|岁", "周岁": "周岁|岁", "元": "元|万元|亿元",
+                  "人": "人|名", "名": "名|人", "次": "次", "件": "件", "家": "家|个", "级": "级|星级|等"}
 _WHO_Q = re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|什么单位|哪个机关|什么机关|"
                     r"哪家|归哪|由哪|哪级|哪一级|哪个机构|什么机构|哪些人|什么人")
 _WHERE_Q = re.compile(r"哪里|在哪|哪儿|什么地方|去哪|何处|什么地点")
@@ -79,10 +92,12 @@ _CLAUSE_END = re.compile(r"(?<=[，；。：,;:])")
 
 @dataclass(frozen=True)
 class Ask:
-    """What a question asks for: ``kind`` (ASK_KINDS) and, for a number, its ``unit``."""
+    """What a question asks for: ``kind`` (ASK_KINDS) and, for a number, its ``unit`` and
+    the measure word it is asked in, when the question names one (几次 → 次)."""
 
     kind: str
     unit: str | None = None
+    measure: str | None = None  # the measure word of a count or a time (次, 批次, 小时)
 
     @property
     def need(self) -> str | None:
@@ -97,12 +112,15 @@ def read_ask(question: str) -> Ask:
 
     >>> [read_ask(q) for q in ("开车带小孩，几岁的孩子要坐安全座椅？", "没做节能验收要罚多少钱？",
     ...                        "不配合调查会受到什么处罚？", "网吧能让未成年人进去吗？")]
-    [Ask(kind='number', unit='age'), Ask(kind='number', unit='money'), Ask(kind='penalty', unit=None), Ask(kind='yesno', unit=None)]
+    [Ask(kind='number', unit='age', measure=None), Ask(kind='number', unit='money', measure=None), Ask(kind='penalty', unit=None, measure=None), Ask(kind='yesno', unit=None, measure=None)]
     >>> [read_ask(q).kind for q in ("孩子被欺负归哪个部门管？", "物管会成立后去哪里备案？",
     ...                             "听证会是什么流程？", "该条例第十条的内容")]
     ['who', 'where', 'how', 'what']
-    >>> read_ask("多久内要回复？"), read_ask("条例是哪天通过的？"), read_ask("入住率要到多少？")
-    (Ask(kind='number', unit='time'), Ask(kind='number', unit='date'), Ask(kind='number', unit='ratio'))
+    >>> read_ask("罚款最少多少？").unit, read_ask("补贴每户多少？").unit
+    ('money', 'money')
+    >>> [(a.unit, a.measure) for a in map(read_ask, ("多久内要回复？", "条例是哪天通过的？",
+    ...     "入住率要到多少？", "每年抽查多少批次？", "每次最长几个小时？", "一年考核几次？"))]
+    [('time', None), ('date', None), ('ratio', None), ('count', '批次'), ('time', '小时'), ('count', '次')]
     """
     q = question.strip()
     if _WHICH_ARTICLE.search(q):
@@ -111,11 +129,13 @@ def read_ask(question: str) -> Ask:
     if _PENALTY_Q.search(q) and not amount:
         return Ask("penalty")
     if amount:
+        measure = _MEASURE_Q.search(q)
+        word = measure.group(1) if measure else None
         for unit, pattern in (("money", _MONEY_Q), ("age", _AGE_Q), ("date", _DATE_Q),
                               ("ratio", _RATIO_Q), ("time", _TIME_Q)):
             if pattern.search(q):
-                return Ask("number", unit)
-        return Ask("number", "count")
+                return Ask("number", unit, word if unit == "time" else None)
+        return Ask("number", "count", word)
     if _WHO_Q.search(q):
         return Ask("who")
     if _WHERE_Q.search(q):
@@ -139,8 +159,27 @@ def holds_detail(ask: Ask, text: str) -> bool:
     >>> holds_detail(Ask("how"), "任何文字")
     True
     """
+    pattern = detail_pattern(ask)
+    return pattern is None or bool(pattern.search(text))
+
+
+def detail_pattern(ask: Ask) -> re.Pattern[str] | None:
+    """What a text must match to hold the asked kind of thing: a number in the asked
+    measure word when the question names one (几次: 三次; 几天: 十五日), else the unit's
+    or the kind's pattern; None when any on-topic text answers.
+
+    >>> detail_pattern(Ask("number", "count", "次")).search("每年考核两次") is not None
+    True
+    >>> detail_pattern(Ask("number", "count", "次")).search("十五个工作日内") is None
+    True
+    """
     need = ask.need
-    return need is None or bool(_DETAIL[need].search(text))
+    if need is None:
+        return None
+    if ask.measure and need in ("count", "time"):
+        forms = _MEASURE_FORMS.get(ask.measure, ask.measure)
+        return re.compile(rf"{_NUM}+(?:\.[0-9]+)?\s*(?:余|多)?\s*(?:个)?(?:{forms})")
+    return _DETAIL[need]
 
 
 def detail_name(ask: Ask) -> str:
@@ -180,11 +219,10 @@ def answer_clause(ask: Ask, sentence: str, max_chars: int = 90) -> str | None:
     >>> answer_clause(Ask("number", "age"), "应当配备座椅。") is None
     True
     """
-    need = ask.need
-    if need is None:
+    pattern = detail_pattern(ask)
+    if pattern is None:
         return None
     body = sentence.strip().rstrip("。；;：:")
-    pattern = _DETAIL[need]
     if not pattern.search(body):
         return None
     if len(body) <= max_chars:

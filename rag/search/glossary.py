@@ -13,13 +13,17 @@ from __future__ import annotations
 
 # everyday word -> the terms the gazettes use (日常用语 → 规范用语), by theme.
 # Every target occurs in the corpus (tests/test_glossary.py checks it). Built from
-# everyday vocabulary and eval/gold.jsonl, never from the held-out set.
+# everyday vocabulary, eval/gold.jsonl and eval/dev.jsonl (GDP, 房企, 小卖部, 中学生,
+# 暖气 are words its questions use), never from the held-out set.
 GLOSSARY: dict[str, str] = {
     # people
     "小孩": "未成年人 儿童",
     "孩子": "未成年人",
     "小朋友": "儿童",
     "初中生": "未成年学生",
+    "中学生": "未成年学生",
+    "小学生": "未成年学生",
+    "高中生": "未成年学生",
     "中小学生": "未成年学生",
     "家长": "父母 监护人",
     "爸妈": "父母",
@@ -27,6 +31,10 @@ GLOSSARY: dict[str, str] = {
     "老板": "经营者 用人单位",
     "打工": "务工",
     "开发商": "房地产开发企业",
+    "房企": "房地产企业",
+    "小卖部": "经营者",
+    "商店": "经营者",
+    "司机": "驾驶",
     "物业公司": "物业服务企业",
     "城管": "城市管理",
     "协管员": "协管人员",
@@ -70,6 +78,15 @@ GLOSSARY: dict[str, str] = {
     "身份证": "身份证件",
     "集资诈骗": "非法集资",
     "工资": "劳动报酬",
+    "医药费": "医疗费用",
+    "垫钱": "垫付",
+    "打官司": "诉讼",
+    "上访": "信访",
+    "退休金": "养老金",
+    "低保": "最低生活保障",
+    "暖气": "供热",
+    "香烟": "烟草",
+    "GDP": "地区生产总值",
     # what happens
     "罚钱": "罚款",
     "罚多少": "罚款",

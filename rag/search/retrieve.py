@@ -32,8 +32,6 @@ from rag.search.query import Query, SearchOptions, parse_query
 from rag.search.status import allowed_documents, parse_as_of, statuses
 from rag.types import DocStatus, Hit, type_matches
 
-AGREEMENT_DEPTH = 5  # how deep the dense and lexical lists are compared for agreement
-
 
 def _sub_of(label: str | None) -> int:
     """1 for 第一百三十三条之一, 0 for 第一百三十三条.
@@ -105,18 +103,15 @@ class Retriever:
             self._statuses = cached  # one assignment: a reader sees a whole value
         return cached
 
-    def agreement(self, query: Query, depth: int = AGREEMENT_DEPTH) -> int:
-        """How many passages the dense and the lexical top ``depth`` share; a passage
-        without a vector yet counts as shared where the lexical list has it (it is taken
-        to rank by meaning where it ranks by keyword, as in the fusion)."""
-        everywhere = Scope()
-        dense = {r for r, _ in self.backend.ranked(query, "dense", everywhere, depth)}
-        lexical = {r for r, _ in self.backend.ranked(query, "bm25", everywhere, depth)}
-        return len((dense | {r for r in lexical if not self.embedded(r)}) & lexical)
-
     def embedded(self, row: int) -> bool:
         """Whether a passage row has a vector (False only in a partial index)."""
         return self._unembedded is None or not self._unembedded[row]
+
+    def background(self, query: Query, depth: int) -> float:
+        """The mean dense cosine of the question's top ``depth`` passages, over the whole
+        index: what a passage must stand out from to be on the question's topic."""
+        ranked = self.backend.ranked(query, "dense", Scope(), depth)
+        return sum(score for _, score in ranked) / len(ranked) if ranked else 0.0
 
     def vector_of(self, passage_id: str) -> np.ndarray:
         return self.backend.vector(self.passages.row_of(passage_id))

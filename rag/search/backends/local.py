@@ -12,7 +12,11 @@ dense list leaves out the passages without a vector, and the fusion lets each of
 rank by meaning where it ranks by keyword (``rag.search.fusion.rrf_partial``); ``dense``
 alone does not find them until they are embedded.
 
-Left out: learned fusion weights.
+Left out: learned fusion weights. A type-aware fusion (BM25's list weighted 0.5 to 3
+times the dense one for questions that ask a number) was fitted by five-fold
+cross-validation on eval/gold.jsonl and eval/dev.jsonl (hit@1): equal weights won in
+every fold for number questions (out of fold 0.774 on gold, 0.528 on dev, against 0.774
+and 0.547 for equal weights), so the fusion stays unweighted.
 """
 
 from __future__ import annotations
