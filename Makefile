@@ -4,6 +4,9 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
+# test files run on parallel workers (one file stays on one worker, so its fixtures are built once);
+# most of the suite waits on servers, browsers and subprocesses, so two workers help on two cores
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: run test index embeddings eval bench lint browser fonts clean
 
@@ -13,7 +16,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.test-installed browser fonts
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 index: $(VENV)/.installed
 	$(BIN)/ragqa index

@@ -9,10 +9,12 @@ timed:
   the project with its extras, the CPU torch; Debian's Chromium and CJK fonts when
   missing). pip's own download cache is whatever this machine has: on a machine that
   never downloaded the wheels the install takes longer.
-* ruff, mypy, pytest: the three commands of the ``test`` target, in order.
+* checks: ``make test`` itself once the install is there: ruff, mypy and pytest (with
+  the Makefile's workers), the commands of the ``test`` target.
 
 The sum is ``make test``'s wall time. pytest's own summary line (passed, failed,
-seconds) is recorded too. The clone is removed afterwards unless a step failed.
+seconds) is recorded too, so the install, the static checks and the tests can be told
+apart. The clone is removed afterwards unless a step failed.
 
 Left out: repetitions (one run is 10 to 20 minutes on this machine, and the machine is
 shared, so the load average is recorded with every figure).
@@ -30,9 +32,7 @@ from benchmarks.common import ROOT, TMP, Result, load_average, log
 
 STEPS: tuple[tuple[str, list[str]], ...] = (
     ("install", ["make", ".venv/.test-installed", "browser", "fonts"]),
-    ("ruff", [".venv/bin/ruff", "check", "."]),
-    ("mypy", [".venv/bin/mypy"]),
-    ("pytest", [".venv/bin/python", "-m", "pytest"]),
+    ("checks", ["make", "test"]),  # installed now: ruff, mypy and pytest, as the Makefile says
 )
 STEP_TIMEOUT_S = 3600
 # the last CI run before the shipped embeddings (issue "first answer within a minute")
@@ -75,7 +75,7 @@ def run(command: str, quick: bool = False) -> Result:
         total += seconds
         result.figure(f"{name} wall time", round(seconds, 1), "s", load=load,
                       note=" ".join(argv))
-        if name == "pytest":
+        if name == "checks":
             summary = pytest_summary(done.stdout)
             if summary:
                 result.details["pytest_summary"] = summary[0]
