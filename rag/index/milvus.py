@@ -395,15 +395,16 @@ def _stored_hashes(client, name: str) -> dict[str, str]:
     return {key: values[0] for key, values in _stored(client, name, ("content_sha",)).items()}
 
 
-def _stored(client, name: str, fields: Sequence[str]) -> dict[str, tuple]:
-    """Every row's id and these fields, read in pages by a query iterator."""
+def _stored(client, name: str, fields: Sequence[str], page: int = 1000) -> dict[str, tuple]:
+    """Every row's id and these fields, read in pages of ``page`` rows by a query
+    iterator."""
     # Milvus Lite's in-process server logs a traceback for a timestamp call the iterator
     # makes first (it then uses the client's clock); silence that one logger meanwhile
     server_log = logging.getLogger("grpc._server")
     level = server_log.level
     server_log.setLevel(logging.CRITICAL)
     try:
-        iterator = client.query_iterator(name, batch_size=1000, filter="",
+        iterator = client.query_iterator(name, batch_size=page, filter="",
                                          output_fields=["id", *fields], timeout=60)
     finally:
         server_log.setLevel(level)
