@@ -328,3 +328,47 @@ def test_a_replica_without_milvus_says_there_is_no_fallback(pipeline, tmp_path):
                       embedder=pipeline.embedder)
     message = str(caught.value)
     assert uri in message and "RAGQA_MILVUS_URI" in message and "no index folder" in message
+
+
+def test_a_replica_says_when_milvus_drops_and_recovers(pipeline, tmp_path, monkeypatch):
+    """No folder, so no local answer: a question while the server is down is the error
+    (naming the URI and saying so); once it is back, questions are answered again."""
+    import rag.search.backends.milvus as backend
+    from rag.index.build import embedding_text
+
+    monkeypatch.setattr(backend, "RETRY_SECONDS", 0.5)
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    question = "网吧能让未成年人进去吗？"
+    passages = [h.passage for h in pipeline.search(question, k=5)]
+    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
+    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
+    server = _server(tmp_path / "data", port)
+    try:
+        mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
+                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
+                                              "d" * 64), documents=documents)
+        replica = Pipeline.load(tmp_path / "no-index", backend="milvus", milvus_uri=uri,
+                                embedder=pipeline.embedder)
+        assert replica.ask(question).citations[0].label == "《山西省未成年人保护条例》第二十九条"
+    finally:
+        server.kill()
+        server.wait()
+    with pytest.raises(BackendUnavailableError) as caught:
+        replica.ask(question)
+    assert uri in str(caught.value) and "no index folder" in str(caught.value)
+
+    server = _server(tmp_path / "data", port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            time.sleep(0.6)  # past the retry interval
+            try:
+                answer = replica.ask(question)
+                break
+            except BackendUnavailableError:
+                assert time.monotonic() < deadline, "did not answer from Milvus again"
+        assert answer.citations[0].label == "《山西省未成年人保护条例》第二十九条"
+    finally:
+        server.kill()
+        server.wait()

@@ -34,9 +34,8 @@ inverse of ``quotations.json``, bounded by what one document quotes);
 
 Left out: partitions per document type, Milvus' own embedding functions (vectors
 come from ``rag.embed``, the same as FAISS's), authentication beyond what the URI
-carries, and a pure-Milvus serving process without the index folder: the passage
-table (row order, documents, article numbers), the vectors the refusal check compares
-and its BM25 statistics are still read from the folder (docs/scaling.md).
+carries. A serving process without the index folder reads everything from here
+(``rag.index.replica``).
 """
 
 from __future__ import annotations

@@ -16,11 +16,13 @@ documents its ``_docs`` companion holds.
 - Vectors: not read; the search backend fetches the few the refusal check compares
   by id (``rag.search.backends.milvus``). ``LoadedIndex.remote`` names the URI.
 
-Memory: about 4 KiB a passage for the corpus's passages (objects, text and
-posting lists; docs/scaling.md has the measurement), so a replica holds up to about
-10^5 passages in 0.5 GiB; beyond that a passage table in Milvus queried per hit is
-the way (left out). ``collection_stamp`` says which collection and content the alias
-serves now, for a serving process to follow builds (``rag.live``).
+Memory and time (``python -m benchmarks.run --only replica``, 1,969 passages): about
+9 KiB a passage of its own (1.2 KiB passages, 7.4 KiB BM25 statistics) and 7–9 s to
+read on two busy cores, two thirds of it tokenising for the BM25 statistics; linear in
+the passages, so the limit is some 10^4 passages (10^5: about 0.9 GiB and 8 minutes).
+Past that the document frequencies belong in Milvus at build time and the passages
+queried by id per hit (left out). ``collection_stamp`` says which collection and
+content the alias serves now, for a serving process to follow builds (``rag.live``).
 
 Left out: incremental reload (a changed collection is read again whole), and the
 index folder's other readers (source files for the documents page, ``ragqa change``).
