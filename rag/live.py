@@ -174,7 +174,10 @@ class LivePipeline:
             return _stamp(self._index_dir)
         from rag.index.replica import collection_stamp
 
-        return collection_stamp(self._milvus)
+        try:
+            return collection_stamp(self._milvus)
+        except RagError:  # Milvus down: the load after this says so, with the fix
+            return None
 
     def _follow_alias(self) -> None:
         from rag.index.milvus import connect
