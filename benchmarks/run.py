@@ -46,6 +46,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "ray_scale": ("benchmarks.bench_ray", "run_orchestration"),  # 10^5 passages, Ray's cost
     "milvus": ("benchmarks.bench_scale", "run_milvus"),  # Milvus Lite beside FAISS flat
     "pages": ("benchmarks.bench_pages", "run"),  # the page viewer: render, cache, /api/page
+    "replica": ("benchmarks.bench_replica", "run"),  # the index read from Milvus, no folder
 }
 NAMES = tuple(BENCHMARKS)
 FULL_SCALE = (10_000, 100_000, 1_000_000)

@@ -7,6 +7,10 @@ replaces the pipeline it forwards to. A question in flight finishes on the pipel
 it started on; the next one sees the new index. A new index that fails to load
 (damaged, another embedder) is logged and the old one keeps serving.
 
+A replica without a folder (the ``milvus`` backend, no folder at ``index_dir``) follows
+the Milvus alias the same way, from a background thread (reading a collection takes
+seconds, not a question's time).
+
 ``open_or_build`` is how ``ragqa serve`` starts: the index if there is one; else a
 keyword-only index within seconds (BM25 needs no model) while a background thread
 embeds the passages and writes the full index, which the pipeline then switches to.
@@ -38,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from rag.errors import IndexMismatchError, IndexMissingError, RagError
 from rag.index.folder import MANIFEST_FILE
 from rag.index.store import PassageStore
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, milvus_only
 from rag.search.query import DEFAULT_K, DEFAULT_RETRIEVER, RetrieverName
 from rag.types import Answer, Document, Hit, Passage
 
@@ -140,24 +144,67 @@ def pending(qa: Any) -> BuildStatus | None:
 class LivePipeline:
     def __init__(self, index_dir: str | Path, check_seconds: float = 2.0,
                  first: Pipeline | None = None, **load_options: Any):
-        """``first``: a pipeline to serve until an index appears at ``index_dir``."""
+        """``first``: a pipeline to serve until an index appears at ``index_dir``.
+
+        With the ``milvus`` backend and no folder at ``index_dir`` the index is read
+        from Milvus (``Pipeline.load``), and a background thread follows the alias
+        instead: every ``check_seconds`` it reads what the alias serves
+        (``rag.index.replica.collection_stamp``); when a build has switched it (or a sync
+        changed it in place), the new collection is read whole, then swapped in."""
         self._index_dir = Path(index_dir)
         self._options = load_options
         self._check_seconds = check_seconds
         self._lock = threading.Lock()
+        self._milvus = milvus_only(index_dir, load_options.get("backend"),
+                                   load_options.get("milvus_uri"))
+        self._stopped = threading.Event()
         if first is None:
-            self._stamp = _stamp(self._index_dir)
+            self._stamp = self._stamp_now()
             self._pipeline = Pipeline.load(self._index_dir, **load_options)
         else:
             self._stamp, self._pipeline = None, first
         self._checked = time.monotonic()
         self.build: BuildStatus | None = None  # set by open_or_build's background build
+        if self._milvus is not None:
+            threading.Thread(target=self._follow_alias, name="follow-milvus-alias",
+                             daemon=True).start()
+
+    def _stamp_now(self) -> Any:
+        if self._milvus is None:
+            return _stamp(self._index_dir)
+        from rag.index.replica import collection_stamp
+
+        try:
+            return collection_stamp(self._milvus)
+        except RagError:  # Milvus down: the load after this says so, with the fix
+            return None
+
+    def _follow_alias(self) -> None:
+        from rag.index.milvus import connect
+        from rag.index.replica import collection_stamp
+
+        assert self._milvus is not None
+        client = None
+        while not self._stopped.wait(self._check_seconds):
+            try:
+                client = client or connect(self._milvus)
+                stamp = collection_stamp(self._milvus, client)
+            except RagError as exc:  # Milvus down: questions say so; try again later
+                log.debug("following the Milvus alias: %s", exc)
+                client = None
+                continue
+            if stamp is not None and stamp != self._stamp:
+                self._reload(stamp)
+
+    def close(self) -> None:
+        """Stop following the Milvus alias (a folder needs nothing stopped)."""
+        self._stopped.set()
 
     @property
     def current(self) -> Pipeline:
         """The pipeline to answer with, reloaded first if the index was rebuilt."""
         now = time.monotonic()
-        if now - self._checked >= self._check_seconds:
+        if self._milvus is None and now - self._checked >= self._check_seconds:
             self._checked = now
             stamp = _stamp(self._index_dir)
             if stamp is not None and stamp != self._stamp:
@@ -177,12 +224,12 @@ class LivePipeline:
             fresh = Pipeline.load(self._index_dir, **options)
         except RagError as exc:
             log.error("the rebuilt index at %s did not load (%s); still serving the old one",
-                      self._index_dir, exc)
+                      self._milvus or self._index_dir, exc)
             self._stamp = stamp  # do not retry until it changes again
         else:
             self._pipeline, self._stamp = fresh, stamp  # one reference swap: atomic
-            log.info("switched to the rebuilt index at %s (%d passages)", self._index_dir,
-                     len(fresh.passages))
+            log.info("switched to the rebuilt index at %s (%d passages)",
+                     self._milvus or self._index_dir, len(fresh.passages))
         finally:
             self._lock.release()
 
@@ -248,6 +295,8 @@ def open_or_build(index_dir: str | Path, corpus_dir: str | Path,
     """
     from rag.index.folder import read_manifest
 
+    if milvus_only(index_dir, load_options.get("backend"), load_options.get("milvus_uri")):
+        return LivePipeline(index_dir, check_seconds, **load_options)  # a Milvus replica
     try:
         manifest = read_manifest(Path(index_dir))
     except (IndexMissingError, IndexMismatchError):

@@ -26,6 +26,7 @@ answer that cites such a passage says so in its note (``PARTIAL_NOTE``). Answers
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -50,6 +51,8 @@ from rag.types import Answer, DocStatus, Document, Hit, Passage
 
 if TYPE_CHECKING:
     from rag.check import CheckReport
+
+log = logging.getLogger(__name__)
 
 KEYWORD_NOTE = ("本回答仅来自关键词索引（BM25）：语义向量仍在生成，完成后自动改用混合检索"
                 "（answered from the keyword index while the vectors are being built）。")
@@ -115,7 +118,7 @@ class Pipeline:
     @property
     def keyword_only(self) -> bool:
         """True for a keyword-only index (vectors not built yet): every search is BM25."""
-        return self.index.vectors is None
+        return self.index.keyword_only
 
     @property
     def unembedded(self) -> int:
@@ -131,7 +134,11 @@ class Pipeline:
         """``backend``: ``local`` or ``milvus`` (default RAGQA_BACKEND, else ``local``);
         ``milvus_uri`` (default RAGQA_MILVUS_URI, else ``.ragqa/milvus.db``).
         ``keyword_only`` True accepts an index without vectors (``ragqa serve`` while the
-        passages are embedded); otherwise such an index is an error."""
+        passages are embedded); otherwise such an index is an error.
+
+        With the ``milvus`` backend and no index folder at ``index_dir`` (nor at the
+        default), the whole index is read from the collection behind the alias
+        (``rag.index.replica``): a stateless replica. It logs which it does."""
         from rag.answer.llm import LLMConfig
         from rag.embed import load_embedder
         from rag.search.rerank import load_reranker
@@ -139,8 +146,16 @@ class Pipeline:
         llm = LLMConfig.from_env() if llm == "env" else llm
         reranker = load_reranker() if reranker == "env" else reranker
         embedder = embedder or load_embedder()
-        index = open_index(index_dir or DEFAULT_INDEX_DIR, embedder.name, embedder.dim,
-                           corpus_dir, verify, keyword_only)
+        uri = milvus_only(index_dir, backend, milvus_uri)
+        if uri is not None:
+            from rag.index.replica import open_milvus_index
+
+            log.info("no index folder at %s: reading the index from Milvus at %s",
+                     index_dir or DEFAULT_INDEX_DIR, uri)
+            index = open_milvus_index(uri, embedder.name, embedder.dim)
+        else:
+            index = open_index(index_dir or DEFAULT_INDEX_DIR, embedder.name, embedder.dim,
+                               corpus_dir, verify, keyword_only)
         return cls(index, embedder, llm, reranker, backend, milvus_uri)
 
     # ------------------------------------------------------------ lookup
@@ -228,6 +243,25 @@ class Pipeline:
         if note is None:
             return answer
         return replace(answer, note=f"{note} {answer.note}" if answer.note else note)
+
+
+def milvus_only(index_dir: str | Path | None, backend: str | None,
+                milvus_uri: str | None) -> str | None:
+    """The Milvus URI to read the whole index from: with the ``milvus`` backend when
+    there is no index folder (no manifest) at ``index_dir``; else None (the folder)."""
+    import os
+
+    from rag.index.folder import MANIFEST_FILE, recover_interrupted
+    from rag.index.milvus import DEFAULT_URI, ENV_URI
+    from rag.search.backends import backend_name
+
+    if backend_name(backend) != "milvus":
+        return None
+    folder = Path(index_dir or DEFAULT_INDEX_DIR)
+    recover_interrupted(folder)
+    if (folder / MANIFEST_FILE).is_file():
+        return None
+    return milvus_uri or os.environ.get(ENV_URI) or DEFAULT_URI
 
 
 def with_status(answer: Answer, hits: Sequence[Hit]) -> Answer:

@@ -258,3 +258,117 @@ def test_later_builds_upsert_and_delete_by_id(tmp_path):
     served = Pipeline.load(tmp_path / "index", backend="milvus", milvus_uri=uri)
     assert served.retriever.backend.search.count() == removed.n_passages
     assert {h.passage.source_file for h in served.search("条例", k=10)} == {other}
+
+
+# ------------------------------------------------------------------------ replicas
+
+
+def test_a_replica_reads_everything_from_milvus(milvus_uri, on_milvus, pipeline, tmp_path):
+    """No index folder: passages, documents, quotations and the refusal check's statistics
+    come from the collection, and a citizen's question gets the folder's answer."""
+    missing = tmp_path / "no-index"
+    replica = Pipeline.load(missing, backend="milvus", milvus_uri=milvus_uri,
+                            embedder=pipeline.embedder)
+    assert not missing.exists() and replica.index.remote == milvus_uri
+    assert replica.retriever.backend.local is None  # nothing read from a folder
+    assert len(replica.passages) == len(pipeline.passages)
+    assert replica.index.quoting == pipeline.index.quoting
+
+    question = "网吧能让未成年人进去吗？"
+    got, want = replica.ask(question), pipeline.ask(question)
+    cited = [(c.doc_id, c.label, c.page) for c in got.citations]
+    assert cited == [(c.doc_id, c.label, c.page) for c in want.citations]
+    assert cited[0][1] == "《山西省未成年人保护条例》第二十九条"
+    assert (got.outcome, got.text) == (want.outcome, want.text) == ("answered", want.text)
+    minors = replica.document(cited[0][0])
+    assert minors.title == "山西省未成年人保护条例" and minors.effective == "2024-01-01"
+
+    within = dict(k=8, doc_id=cited[0][0])
+    ids = [h.passage.id for h in replica.search("营业场所 禁入 标志", **within)]
+    assert ids == [h.passage.id for h in on_milvus.search("营业场所 禁入 标志", **within)]
+    assert ids and {pipeline.passage(i).doc_id for i in ids} == {cited[0][0]}
+
+
+def test_a_replica_follows_the_alias(pipeline, tmp_path):
+    """A build switching the alias is picked up by a serving replica, whole."""
+    from rag.index.build import embedding_text
+    from rag.live import LivePipeline
+
+    uri = str(tmp_path / "follow.db")
+    hits = pipeline.search("网吧能让未成年人进去吗？", k=8)
+    passages = sorted({h.passage for h in hits}, key=lambda p: p.id)
+    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
+
+    def write(some):
+        vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in some])
+        mv.write_collection(uri, some, vectors, [embedding_text(p) for p in some],
+                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
+                                              str(len(some)) * 64), documents=documents)
+
+    write(passages[:3])
+    live = LivePipeline(tmp_path / "no-index", check_seconds=0.2, backend="milvus",
+                        milvus_uri=uri, embedder=pipeline.embedder, llm=None, reranker=None)
+    try:
+        assert [p.id for p in live.passages] == [p.id for p in passages[:3]]
+        write(passages)
+        deadline = time.monotonic() + 30
+        while len(live.passages) != len(passages):
+            assert time.monotonic() < deadline, "the replica did not follow the alias"
+            time.sleep(0.2)
+        found = live.search("网吧 未成年人", k=len(passages), retriever="dense")
+        assert {h.passage.id for h in found} == {p.id for p in passages}
+    finally:
+        live.close()
+
+
+def test_a_replica_without_milvus_says_there_is_no_fallback(pipeline, tmp_path):
+    uri = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(BackendUnavailableError) as caught:
+        Pipeline.load(tmp_path / "no-index", backend="milvus", milvus_uri=uri,
+                      embedder=pipeline.embedder)
+    message = str(caught.value)
+    assert uri in message and "RAGQA_MILVUS_URI" in message and "no index folder" in message
+
+
+def test_a_replica_says_when_milvus_drops_and_recovers(pipeline, tmp_path, monkeypatch):
+    """No folder, so no local answer: a question while the server is down is the error
+    (naming the URI and saying so); once it is back, questions are answered again."""
+    import rag.search.backends.milvus as backend
+    from rag.index.build import embedding_text
+
+    monkeypatch.setattr(backend, "RETRY_SECONDS", 0.5)
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    question = "网吧能让未成年人进去吗？"
+    passages = [h.passage for h in pipeline.search(question, k=5)]
+    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
+    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
+    server = _server(tmp_path / "data", port)
+    try:
+        mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
+                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
+                                              "d" * 64), documents=documents)
+        replica = Pipeline.load(tmp_path / "no-index", backend="milvus", milvus_uri=uri,
+                                embedder=pipeline.embedder)
+        assert replica.ask(question).citations[0].label == "《山西省未成年人保护条例》第二十九条"
+    finally:
+        server.kill()
+        server.wait()
+    with pytest.raises(BackendUnavailableError) as caught:
+        replica.ask(question)
+    assert uri in str(caught.value) and "no index folder" in str(caught.value)
+
+    server = _server(tmp_path / "data", port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            time.sleep(0.6)  # past the retry interval
+            try:
+                answer = replica.ask(question)
+                break
+            except BackendUnavailableError:
+                assert time.monotonic() < deadline, "did not answer from Milvus again"
+        assert answer.citations[0].label == "《山西省未成年人保护条例》第二十九条"
+    finally:
+        server.kill()
+        server.wait()

@@ -16,7 +16,8 @@ opens, while ``state`` still says the index is loading:
 * ``POST /api/ask``: body ``{"question": str, "k"?: 1-20, "retriever"?: "hybrid" |
   "bm25" | "dense", "doc_id"?: str, "doc_type"?: str, "history"?: [str], "as_of"?:
   "YYYY-MM-DD", "status"?: "in_force,draft" | [str] | "all"}``; returns
-  ``rag.types.Answer.to_json()``. 503 with Retry-After while loading; 400 for a
+  ``rag.types.Answer.to_json()``. 503 with Retry-After while loading, 503 with the
+  message when Milvus does not answer a replica without an index folder; 400 for a
   question or option the library refuses; 422 for a body of the wrong shape; 401
   without HTTP Basic credentials when login pairs are configured. Every error body is
   ``{"error": message, "status": code}``, never a traceback.
@@ -54,7 +55,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.errors import PageRequestError, QueryError, RagError
+from rag.errors import BackendUnavailableError, PageRequestError, QueryError, RagError
 from rag.live import BuildStatus, pending
 from rag.search.query import RetrieverName
 from rag.types import DOC_TYPE_FILTERS, DOC_TYPES
@@ -271,6 +272,8 @@ def create_app(state: ServeState, auth: Sequence[tuple[str, str]] | None = None)
             result = await anyio.to_thread.run_sync(lambda: work(pipeline), limiter=limiter)
         except bad_input as exc:  # the library's message names the value and the fix
             return error_response(400, redact(str(exc)))
+        except BackendUnavailableError as exc:  # Milvus down: another replica may answer
+            return error_response(503, user_message(exc, where))
         except Exception as exc:  # noqa: BLE001 - a message here; the details in the log only
             return error_response(500, user_message(exc, where))
         return respond(result)

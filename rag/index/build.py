@@ -110,6 +110,9 @@ def embedding_text(passage: Passage) -> str:
     return f"{passage.doc_title} {place}".strip() + "\n" + passage.text
 
 
+DEFAULT_TOKENIZER = "mixed"  # BM25's tokenizer (rag.text.tokenize) unless a build names one
+
+
 def keyword_folder(index_dir: str | Path) -> Path:
     """Where ``build_index(on_keyword=...)`` writes its keyword-only index: beside the
     index (``.ragqa/.index.keyword``), overwritten by the next such build."""
@@ -122,7 +125,7 @@ def build_index(
     index_dir: str | Path,
     embedder=None,
     params: ChunkingParams = ChunkingParams(),
-    tokenizer: str = "mixed",
+    tokenizer: str = DEFAULT_TOKENIZER,
     faiss_kind: str = "auto",
     cache_dir: str | Path | None = None,
     progress: bool = True,

@@ -266,6 +266,15 @@ class LoadedIndex:
     quoting: dict[str, tuple[str, ...]]  # regulation id -> ids of documents quoting it
     # a partial index: True for each row whose passage has no vector yet; else None
     unembedded: np.ndarray | None = None
+    # read from Milvus (rag.index.replica): its URI and collection; ``folder`` is then the
+    # URI, ``vectors`` None and the search backend fetches vectors from the collection
+    remote: str | None = None
+    collection: str | None = None
+
+    @property
+    def keyword_only(self) -> bool:
+        """No vectors at all: a keyword-only folder (a first build is embedding)."""
+        return self.vectors is None and self.remote is None
 
 
 def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,

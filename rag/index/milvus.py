@@ -34,9 +34,8 @@ inverse of ``quotations.json``, bounded by what one document quotes);
 
 Left out: partitions per document type, Milvus' own embedding functions (vectors
 come from ``rag.embed``, the same as FAISS's), authentication beyond what the URI
-carries, and a pure-Milvus serving process without the index folder: the passage
-table (row order, documents, article numbers), the vectors the refusal check compares
-and its BM25 statistics are still read from the folder (docs/scaling.md).
+carries. A serving process without the index folder reads everything from here
+(``rag.index.replica``).
 """
 
 from __future__ import annotations
@@ -395,15 +394,16 @@ def _stored_hashes(client, name: str) -> dict[str, str]:
     return {key: values[0] for key, values in _stored(client, name, ("content_sha",)).items()}
 
 
-def _stored(client, name: str, fields: Sequence[str]) -> dict[str, tuple]:
-    """Every row's id and these fields, read in pages by a query iterator."""
+def _stored(client, name: str, fields: Sequence[str], page: int = 1000) -> dict[str, tuple]:
+    """Every row's id and these fields, read in pages of ``page`` rows by a query
+    iterator."""
     # Milvus Lite's in-process server logs a traceback for a timestamp call the iterator
     # makes first (it then uses the client's clock); silence that one logger meanwhile
     server_log = logging.getLogger("grpc._server")
     level = server_log.level
     server_log.setLevel(logging.CRITICAL)
     try:
-        iterator = client.query_iterator(name, batch_size=1000, filter="",
+        iterator = client.query_iterator(name, batch_size=page, filter="",
                                          output_fields=["id", *fields], timeout=60)
     finally:
         server_log.setLevel(level)

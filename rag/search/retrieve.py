@@ -53,7 +53,7 @@ class Retriever:
         self.backend = backend
         self.embedder = embedder
         self.lexical_method = index.lexical.method
-        self.keyword_only = index.vectors is None
+        self.keyword_only = index.keyword_only
         self._unembedded = index.unembedded  # a partial index: rows without a vector
         self.titles = TitleResolver(index.documents, index.quoting)
         self._id_rank = index.passages.id_rank

@@ -13,6 +13,12 @@ mid-question raise ``BackendUnavailableError`` naming the URI and the fix;
 ``MilvusBackend`` then answers from the local index and tries Milvus again
 ``RETRY_SECONDS`` later, reconnecting (and loading the collection) afresh.
 
+An index read from Milvus alone (``rag.index.replica``, no folder) has no local index:
+a question while Milvus is down raises the error (saying so), the next one after
+``RETRY_SECONDS`` tries Milvus again. Its searches go to the collection it was read
+from, not the alias, so a build switching the alias never mixes two collections'
+rows; the vectors the refusal check compares are fetched by id (``VECTOR_CACHE`` kept).
+
 Left out: Milvus' own rerankers beyond RRF, partitions, query-time consistency
 levels other than the collection's default.
 """
@@ -24,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +64,8 @@ from .local import CANDIDATES, TYPE_WEIGHT
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0  # after a failure, the local index answers this long
+VECTOR_CACHE = 4096  # vectors fetched by id kept (16 KiB each at 384 dims … 1 KiB)
+NO_FOLDER = "no index folder here, so nothing else can answer meanwhile"
 
 
 class MilvusSearch:
@@ -67,9 +76,12 @@ class MilvusSearch:
     """
 
     def __init__(self, uri: str, embedder: str, dim: int, passages_sha256: str | None = None,
-                 alias: str = ALIAS, timeout: float = TIMEOUT):
+                 alias: str = ALIAS, timeout: float = TIMEOUT, collection: str | None = None):
+        """``collection``: ask that collection rather than the one behind ``alias``."""
         self.uri = uri
         self.alias = alias
+        self.pinned = collection
+        self.target = collection or alias  # the name every call asks
         self.timeout = timeout
         self._expected = (embedder, dim, passages_sha256)
         self._client: Any = None
@@ -86,7 +98,7 @@ class MilvusSearch:
         client = connect(self.uri, self.timeout)
         uri = self.uri
         try:
-            name = alias_target(client, self.alias)
+            name = self.pinned or alias_target(client, self.alias)
             if name is None:
                 raise IndexMismatchError(
                     f"no collection {self.alias!r} at {describe_uri(uri)}; build it with: "
@@ -98,7 +110,7 @@ class MilvusSearch:
                 log.warning("the Milvus collection %s at %s holds other passages than the "
                             "index folder; update it with: ragqa index --backend milvus "
                             "--milvus-uri %s", name, describe_uri(uri), uri)
-            client.load_collection(self.alias, timeout=600)
+            client.load_collection(self.target, timeout=600)
         except RagError:
             raise
         except Exception as exc:
@@ -139,7 +151,7 @@ class MilvusSearch:
         return sorted(pairs, key=lambda x: (-x[1], x[0]))
 
     def dense(self, vector: np.ndarray, expr: str, limit: int) -> list[tuple[str, float]]:
-        result = self._call("search", self.alias, data=[_floats(vector)], anns_field="dense",
+        result = self._call("search", self.target, data=[_floats(vector)], anns_field="dense",
                             limit=limit, filter=expr, output_fields=["id"],
                             search_params={"metric_type": "IP", "params": {"ef": 128}})
         return self._pairs(result)
@@ -148,7 +160,7 @@ class MilvusSearch:
         query = lexical_text(question).strip()
         if not query:
             return []
-        result = self._call("search", self.alias, data=[query], anns_field="sparse",
+        result = self._call("search", self.target, data=[query], anns_field="sparse",
                             limit=limit, filter=expr, output_fields=["id"],
                             search_params={"metric_type": "BM25"})
         # Milvus Lite reports BM25 scores negated (a distance); a server, as they are
@@ -168,7 +180,7 @@ class MilvusSearch:
             requests.append(AnnSearchRequest(data=[query], anns_field="sparse",
                                              param={"metric_type": "BM25"}, limit=depth,
                                              expr=expr or None))
-        result = self._call("hybrid_search", self.alias, requests, RRFRanker(RRF_K),
+        result = self._call("hybrid_search", self.target, requests, RRFRanker(RRF_K),
                             limit=limit, output_fields=["id"])
         return self._pairs(result)
 
@@ -177,7 +189,7 @@ class MilvusSearch:
         """(passage id, document id) of article ``article_no``, exact: a filter query."""
         expr = " and ".join(x for x in (f"article_no == {int(article_no)}",
                                         filter_expr(doc_ids, doc_type)) if x)
-        rows = self._call("query", self.alias, filter=expr, output_fields=["id", "doc_id"],
+        rows = self._call("query", self.target, filter=expr, output_fields=["id", "doc_id"],
                           limit=16_384)
         return sorted((str(r["id"]), str(r["doc_id"])) for r in rows)
 
@@ -185,12 +197,19 @@ class MilvusSearch:
         """The passages of these ids, as the collection holds them (for a citation)."""
         if not ids:
             return []
-        rows = self._call("get", self.alias, ids=list(ids), output_fields=list(PASSAGE_COLUMNS))
+        rows = self._call("get", self.target, ids=list(ids), output_fields=list(PASSAGE_COLUMNS))
         by_id = {r["id"]: passage_of_row(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these passage ids (those the collection holds)."""
+        if not ids:
+            return {}
+        rows = self._call("get", self.target, ids=list(ids), output_fields=["id", "dense"])
+        return {str(r["id"]): np.asarray(r["dense"], dtype=np.float32) for r in rows}
+
     def count(self) -> int:
-        rows = self._call("query", self.alias, filter="", output_fields=["count(*)"])
+        rows = self._call("query", self.target, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
 
@@ -207,10 +226,14 @@ class MilvusBackend:
     def __init__(self, index: LoadedIndex, uri: str | None = None, timeout: float = TIMEOUT):
         from .local import LocalBackend
 
-        self.local = LocalBackend(index)
-        self.uri = uri or os.environ.get(ENV_URI) or DEFAULT_URI
+        # an index read from Milvus alone has no local index to answer meanwhile
+        self.local = None if index.remote else LocalBackend(index)
+        self.uri = index.remote or uri or os.environ.get(ENV_URI) or DEFAULT_URI
         self.search = MilvusSearch(self.uri, index.manifest.embedder, index.manifest.dim,
-                                   index.manifest.checksums.get(PASSAGES_FILE), timeout=timeout)
+                                   index.manifest.checksums.get(PASSAGES_FILE), timeout=timeout,
+                                   collection=index.collection)
+        self._vectors: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._last_error: BackendUnavailableError | None = None
         self.passages = index.passages
         self._id_rank = index.passages.id_rank
         self._doc_of_row = index.passages.doc_of_row
@@ -227,6 +250,8 @@ class MilvusBackend:
                k: int) -> list[tuple[int, float]]:
         if scope.empty:
             return []
+        if self.local is None:
+            return self._remote(lambda: self._ranked(query, retriever, scope, k))
         if self._up():
             try:
                 return self._ranked(query, retriever, scope, k)
@@ -235,15 +260,37 @@ class MilvusBackend:
         return self.local.ranked(query, retriever, scope, k)
 
     def vector(self, row: int) -> np.ndarray:
-        return self.local.vector(row)  # the same vectors Milvus holds, without a round trip
+        if self.local is not None:
+            return self.local.vector(row)  # the same vectors Milvus holds, no round trip
+        with self._lock:
+            cached = self._vectors.get(row)
+            if cached is not None:
+                self._vectors.move_to_end(row)
+                return cached
+        passage_id = self.passages[row].id
+        found = self._remote(lambda: self.search.vectors([passage_id]))
+        if passage_id not in found:
+            raise BackendUnavailableError(
+                f"the Milvus collection {self.search.target} at {self.uri} no longer holds "
+                f"the passage {passage_id}; the next question reads the new collection")
+        with self._lock:
+            self._vectors[row] = found[passage_id]
+            while len(self._vectors) > VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return found[passage_id]
 
     def article_rows(self, article_no: int, doc_id: str | None = None) -> np.ndarray:
         """Rows of an article's passages, by an exact filter query in Milvus."""
+        def exact() -> np.ndarray:
+            found = self.search.article(article_no, (doc_id,) if doc_id else ())
+            return np.array(sorted(r for r, _ in self._rows([(i, 1.0) for i, _ in found])),
+                            dtype=np.int64)
+
+        if self.local is None:
+            return self._remote(exact)
         if self._up():
             try:
-                found = self.search.article(article_no, (doc_id,) if doc_id else ())
-                return np.array(sorted(r for r, _ in self._rows([(i, 1.0) for i, _ in found])),
-                                dtype=np.int64)
+                return exact()
             except BackendUnavailableError as exc:
                 self._failed(exc)
         return self.local.article_rows(article_no, doc_id)
@@ -289,5 +336,23 @@ class MilvusBackend:
         with self._lock:
             first = time.monotonic() >= self._down_until
             self._down_until = time.monotonic() + RETRY_SECONDS
+            self._last_error = exc
         if first:
-            log.warning("%s; answering from the local index meanwhile", exc)
+            log.warning("%s; %s", exc, "answering from the local index meanwhile"
+                        if self.local is not None else NO_FOLDER)
+
+    def _remote(self, call):
+        """``call()`` on Milvus for an index without a local one: while Milvus is down
+        (``RETRY_SECONDS`` after a failure) the last error at once, else a fresh try."""
+        if not self._up() and self._last_error is not None:
+            raise self._no_folder(self._last_error)
+        try:
+            return call()
+        except BackendUnavailableError as exc:
+            self._failed(exc)
+            raise self._no_folder(exc) from exc
+
+    @staticmethod
+    def _no_folder(exc: BackendUnavailableError) -> BackendUnavailableError:
+        message = str(exc)
+        return exc if NO_FOLDER in message else BackendUnavailableError(f"{message} ({NO_FOLDER})")
