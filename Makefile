@@ -35,17 +35,24 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-$(VENV)/.installed: pyproject.toml
+# one pip call per target, so the dependencies are resolved once; --no-compile leaves
+# byte-compiling to the first import, which compiles only the modules that are used
+# (most of torch's, transformers' and ray's files never are)
+define new_venv
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[ocr]'
+endef
+
+$(VENV)/.installed: pyproject.toml
+	$(new_venv)
+	$(BIN)/pip install --quiet --no-compile -e '.[ocr]'
 	touch $@
 
-# torch is pinned to the CPU build on this machine's disk before anything asks for it
-$(VENV)/.test-installed: $(VENV)/.installed
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,scale]'
-	touch $@
+# torch is pinned to the CPU build in the same call, so nothing pulls the CUDA one
+$(VENV)/.test-installed: pyproject.toml
+	$(new_venv)
+	$(BIN)/pip install --quiet --no-compile torch==2.13.0 -e '.[ocr,test,scale]'
+	touch $(VENV)/.installed $@
 
 # Debian's Chromium and CJK fonts for the browser test (Playwright's own download fails here)
 browser:
