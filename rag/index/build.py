@@ -46,6 +46,7 @@ from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
 from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
 from rag.ingest.passages import ChunkingParams
+from rag.ingest.readers.ocr import CACHE_FOLDER as OCR_CACHE_FOLDER
 from rag.ingest.structure import ArticleCheck, article_checks
 from rag.types import Passage
 
@@ -145,7 +146,9 @@ def build_index(
     index_dir = Path(index_dir)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    ingested: Ingested = ingest(corpus_dir, params, read_cache=sources_dir(index_dir))
+    cache_root = Path(cache_dir or index_dir.parent / "cache")
+    ingested: Ingested = ingest(corpus_dir, params, read_cache=sources_dir(index_dir),
+                                ocr_cache=cache_root / OCR_CACHE_FOLDER)
     seconds["ingest"] = time.perf_counter() - t
     checks = article_checks(ingested.documents, ingested.passages)
     embedder = embedder or load_embedder()
@@ -163,7 +166,6 @@ def build_index(
     passages_sha256 = hashlib.sha256(passage_lines(ingested.passages)).hexdigest()
     keep_originals(index_dir, corpus_dir, ingested.corpus.files)
     texts = [embedding_text(p) for p in ingested.passages]
-    cache_root = Path(cache_dir or index_dir.parent / "cache")
     embedded = _Embedded(texts, embedder, cache_root, ray, progress, corpus_dir, on_progress,
                          previous=index_dir)
     if not force and _up_to_date(index_dir, fields, passages_sha256):

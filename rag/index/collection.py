@@ -45,6 +45,7 @@ from rag.errors import CorpusError, DocumentReadError, EmbeddingIncompleteError,
 from rag.index.folder import read_manifest
 from rag.index.shipped import FOLDER as SHIPPED_FOLDER
 from rag.ingest.readers import EXTENSIONS, Progress, format_of
+from rag.ingest.readers.ocr import CACHE_FOLDER as OCR_CACHE_FOLDER
 
 SOURCES_DIR = "sources"
 
@@ -168,7 +169,9 @@ def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | 
     notes = []
     for name, data in incoming:  # read first (and kept read): a bad file changes nothing
         notes.append(read_document(name, data, progress=progress,
-                                   cache=sources_dir(index_dir)).read_note)
+                                   cache=sources_dir(index_dir),
+                                   ocr_cache=index_dir.parent / "cache" / OCR_CACHE_FOLDER
+                                   ).read_note)
     with _locked(index_dir):
         current = _current(index_dir, corpus_dir)
         stems = {Path(n).stem: n for n in current}

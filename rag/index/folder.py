@@ -298,9 +298,14 @@ def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
             f"({embedder_dim} dims); set RAGQA_EMBED_MODEL to match, or {REBUILD_HINT}"
         )
     if corpus_dir is not None:
+        from rag.index.collection import sources_dir
         from rag.ingest.corpus import read_corpus
+        from rag.ingest.readers.ocr import CACHE_FOLDER
 
-        if read_corpus(corpus_dir).sha256 != manifest.corpus_sha256:
+        # what the build read is kept (sources/, cache/ocr/): a scan is not OCR'd again
+        read = read_corpus(corpus_dir, cache=sources_dir(folder),
+                           ocr_cache=folder.parent / "cache" / CACHE_FOLDER)
+        if read.sha256 != manifest.corpus_sha256:
             raise IndexMismatchError(
                 f"the corpus in {str(corpus_dir)!r} changed since the index at "
                 f"{str(folder)!r} was built; update it with: ragqa index"

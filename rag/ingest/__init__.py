@@ -33,10 +33,12 @@ class Ingested:
 
 
 def ingest(folder: str | Path, params: ChunkingParams = ChunkingParams(),
-           read_cache: str | Path | None = None) -> Ingested:
+           read_cache: str | Path | None = None,
+           ocr_cache: str | Path | None = None) -> Ingested:
     """``read_cache``: a folder where what was read from PDFs, DOCX, HTML and images is
-    kept by content hash, so a rebuild does not OCR a scan again."""
-    corpus = read_corpus(folder, cache=read_cache)
+    kept by content hash, so a rebuild does not OCR a scan again; ``ocr_cache``: where
+    OCR keeps each page's lines (shared by every index built with that cache)."""
+    corpus = read_corpus(folder, cache=read_cache, ocr_cache=ocr_cache)
     documents: list[Document] = []
     passages: list[Passage] = []
     for corpus_file in corpus.files:

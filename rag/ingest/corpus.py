@@ -7,7 +7,9 @@ into pages and their page furniture dropped (``readers.pages``). An empty, binar
 damaged, encrypted, duplicate, huge or mislabelled file is skipped with a message
 naming it and the fix, and the other files go on as usual. Two files whose names
 differ only in the extension would give documents the same ids: the second is
-skipped. ``MANIFEST.tsv`` (optional) names each file's publication and date.
+skipped. ``MANIFEST.tsv`` (optional) names each file's publication and date; a row
+naming ``000_x.txt`` also describes ``000_x.pdf`` (or any supported extension) when no
+row names that file itself, so a folder of scans of the corpus files reuses its manifest.
 
 Left out: subfolders, and encodings other than those above.
 """
@@ -74,11 +76,13 @@ class Corpus:
 
 
 def read_document(name: str, data: bytes, use_ocr: bool = True,
-                  progress: Progress | None = None, cache: str | Path | None = None) -> CorpusFile:
+                  progress: Progress | None = None, cache: str | Path | None = None,
+                  ocr_cache: str | Path | None = None) -> CorpusFile:
     """One file's bytes as a CorpusFile; DocumentReadError says what is wrong and the fix.
 
     ``cache``: a folder keeping what was read from a non-text file, by content hash and
-    ``READERS_VERSION`` (an OCR'd scan is read once).
+    ``READERS_VERSION`` (an OCR'd scan is read once); ``ocr_cache``: a folder where OCR
+    keeps every page it reads (shared between indexes: a page is OCR'd once).
     """
     digest = hashlib.sha256(data).hexdigest()
     cached = Path(cache) / f"{digest}.read{READERS_VERSION}.json" if cache else None
@@ -87,7 +91,8 @@ def read_document(name: str, data: bytes, use_ocr: bool = True,
         lines = tuple(Line(*row) for row in record["lines"])
         return CorpusFile(name, "\n".join(x.text for x in lines), digest, record["format"],
                           lines=lines, read_note=record["note"].replace(record["name"], name))
-    extracted: Extracted = read_bytes(name, data, use_ocr=use_ocr, progress=progress)
+    extracted: Extracted = read_bytes(name, data, use_ocr=use_ocr, progress=progress,
+                                      ocr_cache=ocr_cache)
     if extracted.text is not None:
         return CorpusFile(name, extracted.text, digest, extracted.encoding or "utf-8",
                           read_note=extracted.summary())
@@ -110,7 +115,8 @@ def read_document(name: str, data: bytes, use_ocr: bool = True,
 
 
 def read_corpus(folder: str | Path, use_ocr: bool = True,
-                progress: Progress | None = None, cache: str | Path | None = None) -> Corpus:
+                progress: Progress | None = None, cache: str | Path | None = None,
+                ocr_cache: str | Path | None = None) -> Corpus:
     """Read every supported file of a corpus folder, skipping bad files with a reason."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -145,19 +151,33 @@ def read_corpus(folder: str | Path, use_ocr: bool = True,
             continue
         try:
             read = read_document(path.name, data, use_ocr=use_ocr, progress=progress,
-                                 cache=cache)
+                                 cache=cache, ocr_cache=ocr_cache)
         except DocumentReadError as exc:
             skipped.append(SkippedFile(path.name, str(exc).removeprefix(f"{path.name}: ")))
             continue
         seen[digest] = path.name
         stems[path.stem] = path.name
-        meta = manifest.get(path.name, {})
+        meta = manifest_row(manifest, path.name)
         files.append(replace(read, publication=meta.get("publication"),
                              issue=meta.get("issue"), date=meta.get("date")))
     if not files:
         reasons = "; ".join(f"{s.name}: {s.reason}" for s in skipped) or "no readable files"
         raise CorpusError(f"no readable files in {str(folder)!r} ({reasons})")
     return Corpus(tuple(files), tuple(skipped))
+
+
+def manifest_row(manifest: dict[str, dict[str, str]], name: str) -> dict[str, str]:
+    """The manifest row of a file: by its name, else the one row whose file has the
+    same stem (the same gazette in another format).
+
+    >>> rows = {"000_a.txt": {"date": "2023-09-22"}, "001_b.txt": {"date": "2024-01-27"}}
+    >>> manifest_row(rows, "000_a.pdf"), manifest_row(rows, "002_c.pdf")
+    ({'date': '2023-09-22'}, {})
+    """
+    if name in manifest:
+        return manifest[name]
+    same = [row for file, row in sorted(manifest.items()) if Path(file).stem == Path(name).stem]
+    return same[0] if len(same) == 1 else {}
 
 
 def _read_manifest(path: Path) -> dict[str, dict[str, str]]:

@@ -106,8 +106,10 @@ def check_format(name: str, data: bytes) -> str:
 
 
 def read_bytes(name: str, data: bytes, use_ocr: bool = True,
-               progress: Progress | None = None) -> Extracted:
-    """Read one file's bytes with the reader its (checked) format needs."""
+               progress: Progress | None = None,
+               ocr_cache: str | Path | None = None) -> Extracted:
+    """Read one file's bytes with the reader its (checked) format needs. ``ocr_cache``:
+    a folder where OCR keeps each page's lines (``ocr.ocr_image``)."""
     if not data:
         raise DocumentReadError(f"{name}: empty file; remove it or add its text")
     if len(data) > MAX_FILE_BYTES:
@@ -123,7 +125,7 @@ def read_bytes(name: str, data: bytes, use_ocr: bool = True,
     if fmt == "pdf":
         from rag.ingest.readers import pdf
 
-        return pdf.read(name, data, use_ocr=use_ocr, progress=progress)
+        return pdf.read(name, data, use_ocr=use_ocr, progress=progress, ocr_cache=ocr_cache)
     if fmt == "docx":
         from rag.ingest.readers import docx
 
@@ -134,7 +136,7 @@ def read_bytes(name: str, data: bytes, use_ocr: bool = True,
         return html.read(name, data, progress=progress)
     from rag.ingest.readers import image
 
-    return image.read(name, data, progress=progress)
+    return image.read(name, data, progress=progress, ocr_cache=ocr_cache)
 
 
 def read_file(path: str | Path, use_ocr: bool = True,

@@ -12,7 +12,7 @@ from rag.ingest.readers import ocr
 from rag.ingest.readers.base import NONE, OCR, Extracted, PageText
 
 
-def read(name: str, data: bytes, progress=None) -> Extracted:
+def read(name: str, data: bytes, progress=None, ocr_cache=None) -> Extracted:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     if not ocr.available():
@@ -26,7 +26,7 @@ def read(name: str, data: bytes, progress=None) -> Extracted:
         ) from exc
     pages = []
     for index, frame in enumerate(frames):
-        lines = ocr.ocr_image(frame)
+        lines = ocr.ocr_image(frame, cache=ocr_cache)
         method, reason = (OCR, "image") if lines else (NONE, "no text found in the image")
         pages.append(PageText(index, None, lines, method, reason))
         if progress:

@@ -28,11 +28,12 @@ from rag.ingest.readers import ocr
 from rag.ingest.readers.base import NONE, OCR, TEXT, Extracted, PageText, PlacedLine
 from rag.ingest.readers.base import fold_compatibility as _fold
 
-OCR_DPI = 200
 MIN_TEXT_CHARS = 8  # fewer non-space characters than this: no text layer
 
 
-def read(name: str, data: bytes, use_ocr: bool = True, progress=None) -> Extracted:
+def read(name: str, data: bytes, use_ocr: bool = True, progress=None,
+         ocr_cache=None) -> Extracted:
+    """``ocr_cache``: the folder OCR keeps pages' lines in (``ocr.ocr_image``)."""
     import pypdfium2 as pdfium
 
     try:
@@ -48,7 +49,7 @@ def read(name: str, data: bytes, use_ocr: bool = True, progress=None) -> Extract
         for index in range(count):
             page = document[index]
             try:
-                pages.append(_read_page(document, page, index, use_ocr))
+                pages.append(_read_page(document, page, index, use_ocr, ocr_cache))
             finally:
                 page.close()
             if progress:
@@ -74,7 +75,7 @@ def _load_error(name: str, data: bytes, detail: str) -> str:
             "export it again")
 
 
-def _read_page(document, page, index: int, use_ocr: bool) -> PageText:
+def _read_page(document, page, index: int, use_ocr: bool, ocr_cache=None) -> PageText:
     label = _label(document, index)
     lines = text_lines(page)
     method, reason = judge("".join(x.text for x in lines))
@@ -84,8 +85,9 @@ def _read_page(document, page, index: int, use_ocr: bool) -> PageText:
         return PageText(index, label, lines, NONE, f"{reason}; OCR switched off")
     if not ocr.available():
         return PageText(index, label, (), NONE, f"{reason}; {ocr.INSTALL_HINT}")
-    image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
-    found = ocr.ocr_image(image)
+    chosen = ocr.settings()
+    image = page.render(scale=chosen.dpi / 72, grayscale=True).to_pil()
+    found = ocr.ocr_image(image, cache=ocr_cache, chosen=chosen)
     if not found:
         return PageText(index, label, (), NONE, f"{reason}; OCR found no text")
     return PageText(index, label, found, OCR, reason)
