@@ -306,15 +306,134 @@ def run_scan_to_answer(command: str, quick: bool) -> Result:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", choices=("pdf", "docx", "html", "ocr", "pdf-long",
-                                             "scan-to-answer"))
+                                             "scan-to-answer", "ocr-settings"))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--settings", action="append", default=[],
+                        help="ocr-settings: a name from ocr_candidates() (repeatable)")
+    parser.add_argument("--pages", default=",".join(map(str, OCR_SPEED_PAGES)))
     args = parser.parse_args(argv)
+    if args.worker == "ocr-settings":
+        emit(worker_ocr_settings(args.settings or list(ocr_candidates()),
+                                 tuple(int(p) for p in args.pages.split(","))))
+        return 0
     if args.worker == "scan-to-answer":
         emit(scan_to_answer(args.quick))
         return 0
     emit(worker(args.worker, args.quick))
     return 0
 
+
+
+# ---------------------------------------------------------------- OCR settings
+
+def ocr_candidates() -> dict[str, dict]:
+    """Name -> OcrSettings fields, every one given: the setting used before this comparison
+    (onnxruntime's own thread count, recognition batch 6), then one change at a time."""
+    base = {"dpi": 200, "threads": 1, "det_side": 0, "rec_batch": 6, "cls": True}
+    return {
+        "before: 200 dpi, onnxruntime's threads, batch 6": base | {"threads": 0},
+        "200 dpi, 1 thread, batch 6": base,
+        "200 dpi, 2 threads, batch 6": base | {"threads": 2},
+        "150 dpi": base | {"dpi": 150},
+        "detector at 1280 px": base | {"det_side": 1280},
+        "detector at 960 px": base | {"det_side": 960},
+        "no angle classifier": base | {"cls": False},
+        "recognition batch 3": base | {"rec_batch": 3},
+        "recognition batch 1 (default)": base | {"rec_batch": 1},
+        "batch 3, detector at 960 px": base | {"rec_batch": 3, "det_side": 960},
+        "batch 1, detector at 960 px": base | {"rec_batch": 1, "det_side": 960},
+        "batch 3, detector at 960 px, 150 dpi": base | {"rec_batch": 3, "det_side": 960,
+                                                        "dpi": 150},
+        "batch 3, detector at 960 px, no classifier": base | {"rec_batch": 3, "det_side": 960,
+                                                              "cls": False},
+    }
+
+
+OCR_SPEED_PAGES = (1, 2, 5)  # page indexes of the 000 scan: 公告 end, dense article pages
+
+
+def worker_ocr_settings(names: list[str], pages: tuple[int, ...]) -> dict:
+    """OCR the same scanned pages with each setting: seconds a page (wall and CPU of this
+    process), character accuracy against the lines drawn, articles found."""
+    import os
+
+    import pypdfium2 as pdfium
+
+    from eval.text_accuracy import char_accuracy
+    from rag.ingest.clean import ARTICLE_RE
+    from rag.ingest.readers import ocr
+    from rag.ingest.readers.base import OCR, Extracted, PageText
+    from rag.ingest.readers.pages import to_lines
+    from tests.make_documents import OUT
+
+    stem = "000_9f2846b890213e93"
+    drawn = drawn_lines(OUT, stem)
+    document = pdfium.PdfDocument(str(OUT / "scan" / f"{stem}.pdf"))
+    candidates = ocr_candidates()
+    rows = []
+    for name in names:
+        chosen = ocr.OcrSettings(**candidates[name])
+        ocr.engine(chosen)  # loading is not counted
+        found, wall, cpu = [], 0.0, 0.0
+        for index in pages:
+            started, times = time.perf_counter(), os.times()
+            page = document[index]
+            image = page.render(scale=chosen.dpi / 72, grayscale=True).to_pil()
+            lines = ocr.ocr_image(image, chosen=chosen)
+            page.close()
+            after = os.times()
+            wall += time.perf_counter() - started
+            cpu += (after.user - times.user) + (after.system - times.system)
+            found.append(PageText(index, None, lines, OCR, "no text layer"))
+        kept = to_lines(Extracted(f"{stem}.pdf", "pdf", tuple(found)))
+        source = "".join("".join(drawn.get(i, [])) for i in pages)
+        want = [m.group(0).strip() for i in pages for t in drawn.get(i, [])
+                if (m := ARTICLE_RE.match(t.strip()))]
+        got = [m.group(0).strip() for x in kept if (m := ARTICLE_RE.match(x.text))]
+        rows.append({"setting": name, "settings": candidates[name], "pages": len(pages),
+                     "wall_s_per_page": round(wall / len(pages), 2),
+                     "cpu_s_per_page": round(cpu / len(pages), 2),
+                     "accuracy": round(char_accuracy("".join(x.text for x in kept), source), 4),
+                     "articles": f"{sum(a in got for a in want)} of {len(want)}",
+                     "load": load_average()})
+        log(json.dumps(rows[-1], ensure_ascii=False))
+    document.close()
+    return {"pages": list(pages), "rows": rows}
+
+
+def run_ocr_speed(command: str, quick: bool) -> Result:
+    """OCR settings compared on the same scanned pages (each in its own process)."""
+    from rag.ingest.readers import ocr
+    from tests.make_documents import make_documents
+
+    result = Result("ocr_speed", command)
+    make_documents()
+    pages = OCR_SPEED_PAGES  # three pages: running headers are told by repetition
+    names = list(ocr_candidates())
+    default = next(n for n, v in ocr_candidates().items() if ocr.OcrSettings(**v) == ocr.SETTINGS)
+    if quick:  # the setting before and the default
+        names = [names[0], default]
+    rows = []
+    for name in names:
+        row = run_json("benchmarks.bench_readers",
+                       ["--worker", "ocr-settings", "--settings", name,
+                        "--pages", ",".join(map(str, pages))], timeout_s=1800)
+        rows.extend(row["rows"])
+    result.details["rows"] = rows
+    result.details["default"] = str(ocr.SETTINGS)
+    for row in rows:
+        result.figure(f"OCR, {row['setting']}: CPU seconds a page", row["cpu_s_per_page"], "s",
+                      f"wall {row['wall_s_per_page']} s/page; accuracy {row['accuracy']}; "
+                      f"articles {row['articles']}; pages {pages} of the 000 scan",
+                      load=row["load"])
+    chosen = next(r for r in rows if r["setting"] == default)
+    result.aim("OCR character accuracy with the default settings", ">= 0.99",
+               f"{chosen['accuracy']}", chosen["accuracy"] >= 0.99)
+    result.notes.append(
+        "CPU seconds are the reading process's user+system time, a steadier measure than wall "
+        "time on a shared machine; onnxruntime's own thread count spins idle threads, which "
+        "shows as CPU time and, under load, as wall time.")
+    return result
 
 
 # ---------------------------------------------------------------- scan to answer

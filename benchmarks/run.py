@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "legal": ("benchmarks.bench_legal", "run"),
     "readers": ("benchmarks.bench_readers", "run"),
     "scan_to_answer": ("benchmarks.bench_readers", "run_scan_to_answer"),
+    "ocr_speed": ("benchmarks.bench_readers", "run_ocr_speed"),
     "ray": ("benchmarks.bench_ray", "run"),
     "ray_scale": ("benchmarks.bench_ray", "run_orchestration"),  # 10^5 passages, Ray's cost
     "milvus": ("benchmarks.bench_scale", "run_milvus"),  # Milvus Lite beside FAISS flat

@@ -37,7 +37,7 @@ from rag.ingest.readers.base import PlacedLine, fold_compatibility
 
 INSTALL_HINT = "install the OCR extra: pip install 'ragqa[ocr]'"
 CACHE_FOLDER = "ocr"  # under the cache root, beside the embedding cache
-CACHE_VERSION = 1  # bump when ocr_image's output for the same settings changes
+CACHE_VERSION = 2  # bump when what is cached (the engine's boxes) changes shape
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class OcrSettings:
     dpi: int = 200
     threads: int = 1
     det_side: int = 0
-    rec_batch: int = 6
+    rec_batch: int = 1
     cls: bool = True
 
     def result_key(self) -> str:
@@ -114,36 +114,47 @@ def _load(chosen: OcrSettings):
     return RapidOCR(**options)
 
 
-def spaced_text(text: str, boxes: list | None) -> str:
-    """A recognised line with ``　`` where the gap between two characters is wide.
+def spaced_text(text: str, chars: list | None) -> str:
+    """A recognised line with ``　`` where the gap between two characters is wide: more
+    than 0.6 of the line's median ideograph width (of all its characters when it has no
+    ideograph), so the narrow digits of ``晋政函〔2022〕109号`` do not make the ordinary
+    gaps between its ideographs look wide.
 
-    ``boxes``: one box (four corner points) per character, as RapidOCR's word boxes.
+    ``chars``: one [left, right] per character, as RapidOCR's word boxes give them.
 
-    >>> box = lambda x0, x1: [[x0, 0], [x1, 0], [x1, 20], [x0, 20]]
-    >>> spaced_text("第五条共产", [box(0, 20), box(21, 41), box(42, 62), box(84, 104), box(105, 125)])
+    >>> span = lambda x0, x1: [x0, x1]
+    >>> spaced_text("第五条共产", [span(0, 20), span(21, 41), span(42, 62), span(84, 104),
+    ...                           span(105, 125)])
     '第五条　共产'
+    >>> spaced_text("晋政函109号", [span(0, 20), span(28, 48), span(56, 76), span(78, 88),
+    ...                            span(89, 99), span(100, 110), span(114, 134)])
+    '晋政函109号'
     >>> spaced_text("第五条", None)
     '第五条'
     """
-    if not boxes or len(boxes) != len(text) or len(text) < 2:
+    if not chars or len(chars) != len(text) or len(text) < 2:
         return text
-    lefts = [min(p[0] for p in b) for b in boxes]
-    rights = [max(p[0] for p in b) for b in boxes]
-    widths = [r - left for left, r in zip(lefts, rights, strict=True)]
-    unit = statistics.median(widths) or 1
+    widths = [right - left for left, right in chars]
+    wide = [w for w, c in zip(widths, text, strict=True) if _ideograph(c)]
+    unit = statistics.median(wide or widths) or 1
     out = [text[0]]
     for i in range(1, len(text)):
-        gap = lefts[i] - rights[i - 1]
+        gap = chars[i][0] - chars[i - 1][1]
         if gap > 0.6 * unit and not text[i - 1].isspace() and not text[i].isspace():
             out.append("　")
         out.append(text[i])
     return "".join(out)
 
 
+def _ideograph(c: str) -> bool:
+    return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
+
+
 def ocr_image(image, cache: str | Path | None = None,
               chosen: OcrSettings | None = None) -> tuple[PlacedLine, ...]:
-    """The text lines of a page image (PIL image), top to bottom; with ``cache``, kept
-    there by the image's sha256 and the settings that change the result."""
+    """The text lines of a page image (PIL image), top to bottom; with ``cache``, what
+    the OCR engine found is kept there by the image's sha256 and the settings that change
+    it (the engine's boxes and text, so a change to the steps after it needs no new OCR)."""
     chosen = chosen or settings()
     target = None
     if cache is not None:
@@ -153,35 +164,47 @@ def ocr_image(image, cache: str | Path | None = None,
         target = Path(cache) / f"{digest.hexdigest()}.json"
         if target.is_file():
             try:
-                rows = json.loads(target.read_text(encoding="utf-8"))
-                return tuple(PlacedLine(*row) for row in rows)
-            except (ValueError, TypeError):
+                return placed_lines(json.loads(target.read_text(encoding="utf-8")))
+            except (ValueError, TypeError, KeyError):
                 pass  # a damaged entry: read the page again
-    lines = _recognise(image, chosen)
+    found = _recognise(image, chosen)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
-        partial.write_text(json.dumps([[x.text, x.top, x.bottom, x.right] for x in lines],
-                                      ensure_ascii=False), encoding="utf-8")
+        partial.write_text(json.dumps(found, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, target)
-    return lines
+    return placed_lines(found)
 
 
-def _recognise(image, chosen: OcrSettings) -> tuple[PlacedLine, ...]:
+def _recognise(image, chosen: OcrSettings) -> dict:
+    """The engine's boxes as fractions of the page: {"boxes": [[top, bottom, left, right,
+    text, [[char left, char right], …] or None], …]}."""
     import numpy as np
 
     array = np.asarray(image.convert("RGB"))
     height, width = array.shape[0], array.shape[1]
     result, _ = engine(chosen)(array, return_word_box=True, use_cls=chosen.cls)
-    items = []
+    boxes = []
     for entry in result or []:
         box, text = entry[0], entry[1]
         words = entry[3] if len(entry) > 3 else None
-        top = min(p[1] for p in box) / height
-        bottom = max(p[1] for p in box) / height
-        left = min(p[0] for p in box)
-        right = max(p[0] for p in box)
-        items.append((top, bottom, left / width, right / width, spaced_text(text, words)))
+        chars = [[min(p[0] for p in b) / width, max(p[0] for p in b) / width]
+                 for b in words] if words else None
+        boxes.append([min(p[1] for p in box) / height, max(p[1] for p in box) / height,
+                      min(p[0] for p in box) / width, max(p[0] for p in box) / width,
+                      text, chars])
+    return {"boxes": boxes}
+
+
+def placed_lines(found: dict) -> tuple[PlacedLine, ...]:
+    """The lines of a page from the engine's boxes (``_recognise``): wide gaps as ``　``,
+    boxes on one baseline joined, top to bottom.
+
+    >>> placed_lines({"boxes": [[0.1, 0.12, 0.0, 0.2, "第五条共产", None]]})
+    (PlacedLine(text='第五条共产', top=0.1, bottom=0.12, right=0.2),)
+    """
+    items = [(top, bottom, left, right, spaced_text(text, chars))
+             for top, bottom, left, right, text, chars in found["boxes"]]
     return tuple(PlacedLine(fold_compatibility(t), top, bottom, right)
                  for top, bottom, right, t in group_rows(items))
 
