@@ -28,6 +28,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import statistics
 import threading
 from dataclasses import asdict, dataclass
@@ -205,8 +206,23 @@ def placed_lines(found: dict) -> tuple[PlacedLine, ...]:
     """
     items = [(top, bottom, left, right, spaced_text(text, chars))
              for top, bottom, left, right, text, chars in found["boxes"]]
-    return tuple(PlacedLine(fold_compatibility(t), top, bottom, right)
+    return tuple(PlacedLine(marker_space(fold_compatibility(t)), top, bottom, right)
                  for top, bottom, right, t in group_rows(items))
+
+
+_MARKER = re.compile(r"^(#{1,6}(?=[^#\s])|[-*](?=[\u3400-\u9fff]))")
+
+
+def marker_space(text: str) -> str:
+    """A line opening with markdown heading or list marks, as the gazette texts print them,
+    gets back the narrow space after them that OCR drops.
+
+    >>> marker_space("#2021年省“两会”"), marker_space("-山西省人民政府"), marker_space("**通知**")
+    ('# 2021年省“两会”', '- 山西省人民政府', '**通知**')
+    >>> marker_space("-3℃"), marker_space("### （一）")
+    ('-3℃', '### （一）')
+    """
+    return _MARKER.sub(r"\1 ", text)
 
 
 def group_rows(
