@@ -119,7 +119,10 @@ def spaced_text(text: str, chars: list | None) -> str:
     """A recognised line with ``　`` where the gap between two characters is wide: more
     than 0.6 of the line's median ideograph width (of all its characters when it has no
     ideograph), so the narrow digits of ``晋政函〔2022〕109号`` do not make the ordinary
-    gaps between its ideographs look wide.
+    gaps between its ideographs look wide. After a 第N条 opening the line, a gap wider
+    than the line's usual gap between ideographs by 0.15 of that width is enough: the
+    narrow space an article label is often printed with (measured on the generated scans:
+    244 of 246 labels, against 6.5 % of other gaps, which keep the 0.6 rule).
 
     ``chars``: one [left, right] per character, as RapidOCR's word boxes give them.
 
@@ -130,6 +133,9 @@ def spaced_text(text: str, chars: list | None) -> str:
     >>> spaced_text("晋政函109号", [span(0, 20), span(28, 48), span(56, 76), span(78, 88),
     ...                            span(89, 99), span(100, 110), span(114, 134)])
     '晋政函109号'
+    >>> spaced_text("第五条本法", [span(0, 20), span(22, 42), span(44, 64), span(72, 92),
+    ...                           span(94, 114)])
+    '第五条　本法'
     >>> spaced_text("第五条", None)
     '第五条'
     """
@@ -138,13 +144,23 @@ def spaced_text(text: str, chars: list | None) -> str:
     widths = [right - left for left, right in chars]
     wide = [w for w, c in zip(widths, text, strict=True) if _ideograph(c)]
     unit = statistics.median(wide or widths) or 1
+    gaps = [chars[i][0] - chars[i - 1][1] for i in range(1, len(text))
+            if _ideograph(text[i - 1]) and _ideograph(text[i])]
+    usual = statistics.median(gaps) if gaps else 0.0
+    label = _LABEL.match(text)
     out = [text[0]]
     for i in range(1, len(text)):
         gap = chars[i][0] - chars[i - 1][1]
-        if gap > 0.6 * unit and not text[i - 1].isspace() and not text[i].isspace():
+        # the space after an opening 第N条 is often a narrow one: wider than usual is enough
+        at_label = label is not None and i == label.end() and gap > usual + 0.15 * unit
+        if (gap > 0.6 * unit or at_label) and not text[i - 1].isspace() \
+                and not text[i].isspace():
             out.append("　")
         out.append(text[i])
     return "".join(out)
+
+
+_LABEL = re.compile(r"^第[〇零一二三四五六七八九十百千0-9０-９]+条")
 
 
 def _ideograph(c: str) -> bool:
