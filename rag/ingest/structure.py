@@ -42,6 +42,7 @@ _ATTACHMENT = re.compile(r"^(附件|附表)\s*[0-9０-９一二三四五六七�
 _SENTENCE_PUNCT = re.compile(r"[。；;，,：:！？!?]")
 MAX_HEADING_CHARS = 30
 MIN_RUN = 2  # articles in sequence that make a document article-structured
+MAX_SKIP = 2  # articles a run may miss when the labels after the gap go on in sequence
 
 # levels of the hierarchy; a standalone 附则 is level 0 and closes every level
 BOOK, PART, CHAPTER, SECTION = 1, 2, 3, 4
@@ -80,22 +81,29 @@ def article_run(texts: Sequence[str]) -> list[int]:
 
     An inserted article (之一, 之二 …) follows the article it is numbered after. A run
     shorter than MIN_RUN is no run (one 第一条 does not make a text article-structured).
+    Up to MAX_SKIP articles may be missing (a label OCR misread) when the next label
+    goes on from the one after the gap: 第十条, 第十二条, 第十三条 keeps 第十二条.
 
     >>> article_run(["题注", "第一条　甲", "第二条　乙", "依照第一条处理", "第二条之一　丙",
     ...              "第三条　（删除）", "第五条　丁", "第四条【适用】戊"])
     [1, 2, 4, 5, 7]
+    >>> article_run(["第一条　甲", "第二条　乙", "第四条　丙", "第五条　丁", "第九条　戊"])
+    [0, 1, 2, 3]
     >>> article_run(["第一条　只有一条"])
     []
     """
+    labels = [(i, label) for i, text in enumerate(texts)
+              if (label := article_label(text)) is not None]
     starts: list[int] = []
     expected, sub = 1, 0
-    for i, text in enumerate(texts):
-        label = article_label(text)
-        if label is None:
-            continue
-        if label.sub == 0 and label.number == expected:
+    for position, (i, label) in enumerate(labels):
+        after = labels[position + 1][1] if position + 1 < len(labels) else None
+        if label.sub == 0 and (label.number == expected or (
+                starts and expected < label.number <= expected + MAX_SKIP
+                and after is not None and after.sub == 0
+                and after.number == label.number + 1)):
             starts.append(i)
-            expected, sub = expected + 1, 0
+            expected, sub = label.number + 1, 0
         elif label.sub == sub + 1 and label.number == expected - 1:
             starts.append(i)
             sub += 1
