@@ -82,13 +82,16 @@ def article_run(texts: Sequence[str]) -> list[int]:
     An inserted article (之一, 之二 …) follows the article it is numbered after. A run
     shorter than MIN_RUN is no run (one 第一条 does not make a text article-structured).
     Up to MAX_SKIP articles may be missing (a label OCR misread) when the next label
-    goes on from the one after the gap: 第十条, 第十二条, 第十三条 keeps 第十二条.
+    goes on from the one after the gap, itself with at most MAX_SKIP missing: 第十条,
+    第十二条, 第十三条 keeps 第十二条; so does 第十条, 第十二条, 第十四条.
 
     >>> article_run(["题注", "第一条　甲", "第二条　乙", "依照第一条处理", "第二条之一　丙",
     ...              "第三条　（删除）", "第五条　丁", "第四条【适用】戊"])
     [1, 2, 4, 5, 7]
     >>> article_run(["第一条　甲", "第二条　乙", "第四条　丙", "第五条　丁", "第九条　戊"])
     [0, 1, 2, 3]
+    >>> article_run(["第一条　甲", "第二条　乙", "第四条　丙", "第六条　丁", "第七条　戊"])
+    [0, 1, 2, 3, 4]
     >>> article_run(["第一条　只有一条"])
     []
     """
@@ -101,7 +104,7 @@ def article_run(texts: Sequence[str]) -> list[int]:
         if label.sub == 0 and (label.number == expected or (
                 starts and expected < label.number <= expected + MAX_SKIP
                 and after is not None and after.sub == 0
-                and after.number == label.number + 1)):
+                and label.number < after.number <= label.number + 1 + MAX_SKIP)):
             starts.append(i)
             expected, sub = label.number + 1, 0
         elif label.sub == sub + 1 and label.number == expected - 1:
