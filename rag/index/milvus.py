@@ -66,6 +66,9 @@ PREFIX = "ragqa_v"  # collections written by builds
 INFO_PROPERTY = "ragqa.info"
 SCHEMA_VERSION = 1
 TIMEOUT = 10.0  # seconds a Milvus call may take, retries included
+# seconds Milvus Lite (a local .db) may take to start inside this process: no network to
+# wait on, but on a busy machine its engine can take longer than a call's TIMEOUT to be up
+LITE_START_TIMEOUT = 60.0
 INSERT_BATCH = 512
 RRF_K = 60
 FLAT_BELOW = 200_000  # exact dense search below this many passages, HNSW above
@@ -186,8 +189,11 @@ def unavailable(uri: str, exc: BaseException) -> BackendUnavailableError:
     )
 
 
-def connect(uri: str, timeout: float = TIMEOUT):
-    """A ``MilvusClient`` for a URI: Milvus Lite for a ``.db`` path, a server otherwise."""
+def connect(uri: str, timeout: float | None = None):
+    """A ``MilvusClient`` for a URI: Milvus Lite for a ``.db`` path, a server otherwise.
+
+    ``timeout``: seconds to wait for the connection (default ``TIMEOUT`` for a server,
+    ``LITE_START_TIMEOUT`` for Milvus Lite, which starts here first)."""
     try:
         from pymilvus import MilvusClient
     except ImportError as exc:
@@ -198,6 +204,8 @@ def connect(uri: str, timeout: float = TIMEOUT):
             raise RagError(f"the Milvus URI {uri!r} is neither http://host:port nor a local "
                            f"path ending in .db; use e.g. {DEFAULT_URI}")
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    if timeout is None:
+        timeout = LITE_START_TIMEOUT if "://" not in uri else TIMEOUT
     try:
         return MilvusClient(uri=uri, timeout=timeout)
     except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError
