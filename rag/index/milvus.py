@@ -189,11 +189,11 @@ def unavailable(uri: str, exc: BaseException) -> BackendUnavailableError:
     )
 
 
-def connect(uri: str, timeout: float | None = None):
+def connect(uri: str, timeout: float = TIMEOUT):
     """A ``MilvusClient`` for a URI: Milvus Lite for a ``.db`` path, a server otherwise.
 
-    ``timeout``: seconds to wait for the connection (default ``TIMEOUT`` for a server,
-    ``LITE_START_TIMEOUT`` for Milvus Lite, which starts here first)."""
+    ``timeout``: seconds to wait for a server; Milvus Lite, which starts here first, gets
+    at least ``LITE_START_TIMEOUT``."""
     try:
         from pymilvus import MilvusClient
     except ImportError as exc:
@@ -204,8 +204,7 @@ def connect(uri: str, timeout: float | None = None):
             raise RagError(f"the Milvus URI {uri!r} is neither http://host:port nor a local "
                            f"path ending in .db; use e.g. {DEFAULT_URI}")
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    if timeout is None:
-        timeout = LITE_START_TIMEOUT if "://" not in uri else TIMEOUT
+        timeout = max(timeout, LITE_START_TIMEOUT)
     try:
         return MilvusClient(uri=uri, timeout=timeout)
     except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError

@@ -95,7 +95,7 @@ class MilvusSearch:
     def _open(self) -> None:
         """Connect and check the collection (IndexMismatchError when it does not fit)."""
         embedder, dim, passages_sha256 = self._expected
-        client = connect(self.uri, self.timeout if "://" in self.uri else None)
+        client = connect(self.uri, self.timeout)
         uri = self.uri
         try:
             name = self.pinned or alias_target(client, self.alias)
