@@ -174,27 +174,43 @@ def _server(data_dir, port: int) -> subprocess.Popen:
         raise
 
 
+QUESTION_29 = "网吧能让未成年人进去吗？"  # 《山西省未成年人保护条例》第二十九条
+
+
+def _server_with_top_passages(pipeline, data_dir, question: str, sha: str):
+    """A Milvus Lite server on a free port holding the top five passages of a question
+    (their vectors and documents from the shared index): (server, uri, port, passages)."""
+    from rag.index.build import embedding_text
+
+    port = free_port()
+    uri = f"http://127.0.0.1:{port}"
+    passages = [h.passage for h in pipeline.search(question, k=5)]
+    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
+    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
+    server = _server(data_dir, port)
+    try:
+        mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
+                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
+                                              sha * 64), documents=documents)
+        assert mv.read_documents(uri).documents == tuple(documents)  # over the URI
+    except BaseException:
+        server.kill()
+        server.wait()
+        raise
+    return server, uri, port, passages
+
+
 def test_dropped_connection_mid_question_and_recovery(pipeline, tmp_path, monkeypatch, caplog):
     """A served pipeline whose Milvus server dies keeps answering from the local index,
     and ranks on Milvus again once it is back."""
     import rag.search.backends.milvus as backend
 
     monkeypatch.setattr(backend, "RETRY_SECONDS", 0.5)
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    question = "网吧能让未成年人进去吗？"
+    question = QUESTION_29
     expected = pipeline.search(question, k=5)
-    passages = [h.passage for h in expected]  # the collection holds these five
-    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
-    from rag.index.build import embedding_text
-
-    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
-    server = _server(tmp_path / "data", port)
+    server, uri, port, passages = _server_with_top_passages(  # the collection holds these
+        pipeline, tmp_path / "data", question, "c")
     try:
-        mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
-                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
-                                              "c" * 64), documents=documents)
-        assert mv.read_documents(uri).documents == tuple(documents)  # over the URI
         served = Pipeline.load(pipeline.index_dir, backend="milvus", milvus_uri=uri,
                                embedder=pipeline.embedder)
         remote = served.retriever.backend
@@ -334,20 +350,11 @@ def test_a_replica_says_when_milvus_drops_and_recovers(pipeline, tmp_path, monke
     """No folder, so no local answer: a question while the server is down is the error
     (naming the URI and saying so); once it is back, questions are answered again."""
     import rag.search.backends.milvus as backend
-    from rag.index.build import embedding_text
 
     monkeypatch.setattr(backend, "RETRY_SECONDS", 0.5)
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    question = "网吧能让未成年人进去吗？"
-    passages = [h.passage for h in pipeline.search(question, k=5)]
-    vectors = np.stack([pipeline.retriever.vector_of(p.id) for p in passages])
-    documents = sorted({pipeline.document(p.doc_id) for p in passages}, key=lambda d: d.id)
-    server = _server(tmp_path / "data", port)
+    question = QUESTION_29
+    server, uri, port, _ = _server_with_top_passages(pipeline, tmp_path / "data", question, "d")
     try:
-        mv.write_collection(uri, passages, vectors, [embedding_text(p) for p in passages],
-                            mv.CollectionInfo(pipeline.embedder.name, pipeline.embedder.dim,
-                                              "d" * 64), documents=documents)
         replica = Pipeline.load(tmp_path / "no-index", backend="milvus", milvus_uri=uri,
                                 embedder=pipeline.embedder)
         assert replica.ask(question).citations[0].label == "《山西省未成年人保护条例》第二十九条"
