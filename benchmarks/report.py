@@ -8,13 +8,13 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, machine, write_json
 
-ORDER = ("build", "latency", "throughput", "memory", "startup", "scale", "evalstats", "legal",
-         "ray", "ray_scale", "milvus")
-
 
 def collect(folder: Path = RESULTS) -> dict:
+    """Every benchmark's last record, in the order ``benchmarks.run`` lists them."""
+    from benchmarks.run import NAMES
+
     records = {}
-    for name in ORDER:
+    for name in NAMES:
         path = folder / f"{name}.json"
         if path.exists():
             records[name] = json.loads(path.read_text(encoding="utf-8"))
