@@ -310,29 +310,57 @@ def open_or_build(index_dir: str | Path, corpus_dir: str | Path,
                   load_options).start()
 
 
-class _Build:
+class _Job:
+    """A background thread whose starter waits for its first milestone (``ready``) and
+    gets ``_result()``, or the error that stopped it before then."""
+
+    thread_name = "job"
+    stopped = "the job stopped"
+
+    def __init__(self, status: BuildStatus) -> None:
+        self.started = time.monotonic()
+        self.clock = _Clock()
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self.status = status
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _result(self) -> Any:
+        raise NotImplementedError
+
+    def start(self) -> Any:
+        threading.Thread(target=self._run, name=self.thread_name, daemon=True).start()
+        self.ready.wait()
+        result = self._result()
+        if result is None:
+            raise self.error or RagError(self.stopped)
+        return result
+
+    def _stamped(self, status: BuildStatus) -> BuildStatus:
+        """``status`` with the job's age."""
+        return replace(status, seconds=round(time.monotonic() - self.started, 1))
+
+
+class _Build(_Job):
     """One background build: keyword index first, then the vectors and the full index."""
+
+    thread_name = "build-index"
+    stopped = "the index build stopped before its keyword index"
 
     def __init__(self, index_dir: Path, corpus_dir: Path, cache_dir, check_seconds: float,
                  load_options: dict) -> None:
+        super().__init__(BuildStatus("keyword"))
         self.index_dir, self.corpus_dir, self.cache_dir = index_dir, corpus_dir, cache_dir
         self.check_seconds, self.load_options = check_seconds, load_options
-        self.started = time.monotonic()
-        self.keyword_ready = threading.Event()
         self.live: LivePipeline | None = None
-        self.error: BaseException | None = None
-        self.clock = _Clock()
-        self.status = BuildStatus("keyword")
 
-    def start(self) -> LivePipeline:
-        threading.Thread(target=self._run, name="build-index", daemon=True).start()
-        self.keyword_ready.wait()
-        if self.live is None:
-            raise self.error or RagError("the index build stopped before its keyword index")
+    def _result(self) -> LivePipeline | None:
         return self.live
 
     def _set(self, status: BuildStatus) -> None:
-        status = replace(status, seconds=round(time.monotonic() - self.started, 1))
+        status = self._stamped(status)
         self.status = status
         if self.live is not None:
             self.live.build = status
@@ -342,7 +370,7 @@ class _Build:
         self.live = LivePipeline(self.index_dir, self.check_seconds, first=first,
                                  **self.load_options)
         self._set(BuildStatus("embedding", len(first.passages)))
-        self.keyword_ready.set()
+        self.ready.set()
         log.info("keyword index of %d passages answers; embedding the passages",
                  len(first.passages))
 
@@ -366,7 +394,7 @@ class _Build:
             log.error("building the index at %s failed: %s", self.index_dir, exc)
             self._set(replace(self.status, stage="failed", seconds_left=None,
                               error=f"{type(exc).__name__}: {exc}"[:300]))
-            self.keyword_ready.set()
+            self.ready.set()
             return
         if self.live is not None:
             self.live.refresh()
@@ -402,30 +430,25 @@ def finish_in_background(live: LivePipeline, corpus_dir: str | Path | None = Non
     threading.Thread(target=adding._run, name="finish-embedding", daemon=True).start()
 
 
-class _Add:
+class _Add(_Job):
     """One add in a background thread; ``start`` waits for its first swap."""
+
+    thread_name = "add-files"
+    stopped = "the add stopped before its first swap"
 
     def __init__(self, live: LivePipeline, paths: list, uploads, corpus_dir,
                  progress) -> None:
+        super().__init__(BuildStatus("embedding", scope="added"))
         self.live, self.paths, self.uploads = live, paths, uploads
         self.corpus_dir, self.progress = corpus_dir, progress
-        self.started = time.monotonic()
-        self.clock = _Clock()
-        self.first = threading.Event()
         self.change: Change | None = None  # what start() returns
-        self.error: BaseException | None = None
-        self.status = BuildStatus("embedding", scope="added")
         self.shown = False  # live.build shows it before the first swap (finishing)
 
-    def start(self) -> Change:
-        threading.Thread(target=self._run, name="add-files", daemon=True).start()
-        self.first.wait()
-        if self.change is None:
-            raise self.error or RagError("the add stopped before its first swap")
+    def _result(self) -> Change | None:
         return self.change
 
     def _set(self, status: BuildStatus) -> None:
-        self.status = replace(status, seconds=round(time.monotonic() - self.started, 1))
+        self.status = self._stamped(status)
         self.live.build = self.status
 
     def _partial(self, change: Change) -> None:
@@ -433,7 +456,7 @@ class _Add:
         self._set(BuildStatus("embedding", change.passages, change.unembedded, 0,
                               scope="added"))
         self.change = change
-        self.first.set()
+        self.ready.set()
 
     def _progress(self, done: int, total: int) -> None:
         if self.change is None:
@@ -456,11 +479,11 @@ class _Add:
                 log.error("embedding the added passages failed: %s", exc)
                 self._set(replace(self.status, stage="failed", seconds_left=None,
                                   error=f"{type(exc).__name__}: {exc}"[:300]))
-            self.first.set()
+            self.ready.set()
             return
         self.live.refresh()
         if self.change is not None or self.shown:
             self._set(replace(self.status, stage="done", embedded=self.status.to_embed,
                               seconds_left=0.0))
         self.change = change
-        self.first.set()
+        self.ready.set()
