@@ -205,10 +205,17 @@ def connect(uri: str, timeout: float = TIMEOUT):
                            f"path ending in .db; use e.g. {DEFAULT_URI}")
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         timeout = max(timeout, LITE_START_TIMEOUT)
-    try:
-        return MilvusClient(uri=uri, timeout=timeout)
-    except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError
-        raise unavailable(uri, exc) from exc
+    # Milvus Lite's in-process server can drop a channel ("too many pings") while it is
+    # busy; a local file is opened again a couple of times before giving up
+    attempts = 3 if "://" not in uri else 1
+    for attempt in range(attempts):
+        try:
+            return MilvusClient(uri=uri, timeout=timeout)
+        except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError
+            if attempt == attempts - 1:
+                raise unavailable(uri, exc) from exc
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
 
 
 # ------------------------------------------------------------------------ writing
