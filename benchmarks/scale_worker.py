@@ -509,7 +509,7 @@ def step_milvus_serve(n: int, inputs: Path, out: Path, budget_s: float = 40.0) -
     truth = np.load(out / "truth.npy")
     record: dict = {"n": n, "rss_mib": {"start": proc_status()}}
     record["open_s"], search = timed(MilvusSearch, str(out / "milvus.db"), manifest.embedder,
-                                     manifest.dim, timeout=120.0)
+                                     manifest.dim, timeout=max(120.0, n / 2000))
     record["index_type"] = "FLAT" if n < mv.FLAT_BELOW else "HNSW"
     record["rss_mib"]["loaded"] = proc_status()
     vectors = dict(zip(data.questions, data.queries, strict=True))

@@ -4,6 +4,16 @@ The index is built once per test session in a temporary folder (never the checko
 .ragqa/index, which ``make run`` serves). Its vectors come from the shipped embeddings
 (corpus/embeddings) and the embedding cache (.ragqa/cache), so even the first build in
 a fresh clone embeds nothing and costs seconds.
+
+The tests also index texts that are not the corpus: generated laws, PDF and Word
+renderings of the gazettes (whose passages differ slightly), edited copies. The model's
+vectors of those texts ship in ``tests/embeddings`` (the same format as the corpus's,
+checked against the model by ``tests/test_shipped.py``), and before any test runs they
+are put in the embedding cache, so a fresh clone embeds only the texts a test makes new
+on purpose (the corpus's shipped vectors are seeded too, for the tests that index copies
+of its files). After a change to the generated texts, rewrite the file from a clean run::
+
+    rm -rf .ragqa/cache tests/embeddings && make test && .venv/bin/python -m tests.ship_embeddings
 """
 
 from __future__ import annotations
@@ -17,6 +27,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 CACHE = ROOT / ".ragqa" / "cache"
+TESTS = ROOT / "tests"  # tests/embeddings: the model's vectors of the tests' own texts
+
+
+def pytest_configure(config):
+    """Seed the embedding cache from corpus/embeddings and tests/embeddings, once: in the
+    xdist controller (or the only process), before any worker starts."""
+    if hasattr(config, "workerinput"):
+        return
+    from rag.embed import load_embedder
+    from rag.index.embed_cache import EmbeddingCache
+    from rag.index.shipped import ShippedEmbeddings
+
+    embedder = load_embedder()
+    cache = EmbeddingCache(CACHE, embedder.name, embedder.dim)
+    for folder in (CORPUS, TESTS):  # the corpus's too: many tests index copies of its files
+        shipped = ShippedEmbeddings.load(folder, embedder)
+        if shipped is not None:  # None: not for this embedder and version; tests embed
+            keys = shipped.text_keys()
+            cache.add(keys, shipped.vectors_of(keys))
 
 
 @pytest.fixture(scope="session")

@@ -326,6 +326,26 @@ def test_cache_changed_text_is_the_only_miss(tmp_path: Path) -> None:
     np.testing.assert_array_equal(vectors, fake(changed))
 
 
+def test_cache_takes_vectors_computed_elsewhere_by_key(tmp_path: Path) -> None:
+    fake = CountingEmbedder()
+    texts = ["甲", "乙", "丙"]
+    source = EmbeddingCache(tmp_path / "a", "fake", fake.dim)
+    source.embed(texts[:2], fake)
+    keys = source.text_keys()
+    assert keys == sorted(text_key(t) for t in texts[:2])
+    target = EmbeddingCache(tmp_path / "b", "fake", fake.dim)
+    target.embed(texts[1:], fake)  # 乙 is there already
+    assert target.add(keys, source.vectors_of(keys)) == 1 and target.add(keys, fake(["甲", "乙"])) == 0
+    fake.calls.clear()
+    vectors, stats = EmbeddingCache(tmp_path / "b", "fake", fake.dim).embed(texts, fake)
+    assert (stats.hits, stats.misses) == (3, 0) and not fake.calls  # kept on disk too
+    np.testing.assert_array_equal(vectors, fake(texts))
+    with pytest.raises(EmbedderError, match="not L2-normalised"):
+        target.add([text_key("丁")], 2 * fake(["丁"]))
+    with pytest.raises(EmbedderError, match=r"1 keys and vectors of shape \(2, 16\)"):
+        target.add([text_key("丁")], fake(["丁", "戊"]))
+
+
 def test_cache_embeds_duplicates_once(tmp_path: Path) -> None:
     fake = CountingEmbedder()
     vectors, stats = EmbeddingCache(tmp_path, "fake", fake.dim).embed(["a", "b", "a"], fake)

@@ -22,6 +22,7 @@ from rag.index.shipped import (
     shipped_paths,
     write_shipped,
 )
+from rag.ingest import ingest
 
 SAMPLE_EVERY = 97  # about 20 passages of the corpus, spread over every file
 SMALL_FILE = "004_345c30e83f90ffdd.txt"  # the smallest gazette: 66 passages
@@ -141,3 +142,37 @@ def test_adding_a_file_embeds_only_its_own_passages(tmp_path, embedder):
                    encoding="utf-8")
     change = add_files([new], index, corpus_dir=corpus, embedder=embedder)
     assert "embedded 1, reused 66 shipped" in change.summary, change.summary
+
+
+# ----------------------------------------------------------- the tests' own vectors
+
+
+@pytest.fixture(scope="module")
+def laws(tmp_path_factory):
+    """The generated laws (tests/legal_texts.py): the largest set of texts the suite
+    indexes beyond the corpus."""
+    from legal_texts import write
+
+    out = tmp_path_factory.mktemp("laws")
+    write(out)
+    return ingest(out / "corpus")
+
+
+def test_the_tests_vectors_cover_the_generated_laws_and_are_the_models(laws, embedder):
+    """tests/embeddings (seeded into the cache by the conftest) holds the model's vectors
+    of the generated laws, within the corpus file's tolerance."""
+    from conftest import TESTS
+
+    theirs = ShippedEmbeddings.load(TESTS, embedder)
+    again = "rewrite it as the conftest's docstring says (tests.ship_embeddings)"
+    assert theirs is not None, f"no usable tests/embeddings for {embedder.name}; {again}"
+    texts = sorted({embedding_text(p) for p in laws.passages})
+    missing = [t for t in texts if text_key(t) not in theirs]
+    assert not missing, f"{len(missing)} of {len(texts)} generated passages have no " \
+                        f"vector in tests/embeddings; {again}"
+    sample = texts[:: max(1, len(texts) // 12)]
+    fresh = embedder.embed_passages(sample)
+    stored = theirs.vectors_of([text_key(t) for t in sample])
+    assert len(sample) >= 12
+    assert float(np.abs(stored - fresh).max()) <= TOLERANCE
+    assert float((stored * fresh).sum(axis=1).min()) >= MIN_COSINE

@@ -135,6 +135,34 @@ class EmbeddingCache:
         seconds = time.perf_counter() - started
         return vectors, CacheStats(len(keys) - len(missing), len(missing), seconds)
 
+    def text_keys(self) -> list[str]:
+        """Every cached text key, sorted."""
+        return sorted(self._index)
+
+    def vectors_of(self, keys: Sequence[str]) -> np.ndarray:
+        """float32 vectors of these text keys, in order (each must be cached)."""
+        return self._gather(np.fromiter((self._index[k] for k in keys), np.int64, len(keys)))
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> int:
+        """Keep vectors computed elsewhere (another cache, a shipped file) under their text
+        keys, as one shard; keys already cached are skipped. Returns how many were added.
+
+        The rows get the checks an embedder's output gets (dimension, finite, unit norm).
+        """
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(keys), self.dim):
+            raise EmbedderError(f"{len(keys)} keys and vectors of shape {vectors.shape}; "
+                                f"expected {(len(keys), self.dim)}")
+        problem = unit_rows_problem(vectors) or (
+            "" if _KEYS_RE.fullmatch("".join(k + "\n" for k in keys)) else "bad text keys")
+        if problem:
+            raise EmbedderError(f"vectors for the {self.embedder_name!r} cache: {problem}")
+        new = sorted({k: row for row, k in enumerate(keys) if k not in self._index}.items())
+        if new:
+            rows = np.fromiter((row for _, row in new), np.int64, len(new))
+            self._append(tuple(k for k, _ in new), vectors[rows])
+        return len(new)
+
     # ------------------------------------------------------------------ reading
 
     def _open(self) -> None:

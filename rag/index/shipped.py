@@ -109,6 +109,10 @@ class ShippedEmbeddings:
     def __contains__(self, key: str) -> bool:
         return key in self._row
 
+    def text_keys(self) -> list[str]:
+        """Every text key of the file, sorted."""
+        return sorted(self._row)
+
     def vectors_of(self, keys: Sequence[str]) -> np.ndarray:
         """float32 vectors of these text keys (each must be present)."""
         rows = np.fromiter((self._row[k] for k in keys), np.int64, len(keys))
@@ -168,18 +172,24 @@ def write_shipped(corpus_dir: str | Path, embedder: object, texts: Sequence[str]
                   vectors: np.ndarray) -> tuple[Path, Path]:
     """Write the shipped embeddings of ``texts`` (duplicates once, keys sorted); the same
     texts and vectors give the same bytes. Returns (json, npz)."""
+    return write_shipped_keys(corpus_dir, embedder, [text_key(t) for t in texts], vectors)
+
+
+def write_shipped_keys(corpus_dir: str | Path, embedder: object, keys: Sequence[str],
+                       vectors: np.ndarray) -> tuple[Path, Path]:
+    """:func:`write_shipped` of vectors given by text key (sha256 hex) instead of text."""
     name = str(getattr(embedder, "name", ""))
     json_path, npz_path = shipped_paths(corpus_dir, name)
-    by_key = {text_key(t): row for row, t in enumerate(texts)}
+    by_key = {k: row for row, k in enumerate(keys)}
     order = sorted(by_key)
-    keys = np.array([np.frombuffer(bytes.fromhex(k), np.uint8) for k in order], dtype=np.uint8)
-    keys = keys.reshape(len(order), 32)
+    packed = np.array([np.frombuffer(bytes.fromhex(k), np.uint8) for k in order],
+                      dtype=np.uint8).reshape(len(order), 32)
     rows = np.fromiter((by_key[k] for k in order), np.int64, len(order))
     half = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[rows], dtype=DTYPE)
-    data = _npz_bytes({"keys": keys, "vectors": half})
+    data = _npz_bytes({"keys": packed, "vectors": half})
     info = ShippedInfo(FORMAT, name, embedder_version(embedder), int(half.shape[1]),
                        np.dtype(DTYPE).name, len(order), hashlib.sha256(data).hexdigest())
-    problem = _problem(info, keys, half)
+    problem = _problem(info, packed, half)
     if problem:
         raise ValueError(f"refusing to write shipped embeddings: {problem}")
     npz_path.parent.mkdir(parents=True, exist_ok=True)
