@@ -189,6 +189,17 @@ def unavailable(uri: str, exc: BaseException) -> BackendUnavailableError:
     )
 
 
+def lite_timeout(uri: str, timeout: float = TIMEOUT) -> float:
+    """Seconds for a call that may start Milvus Lite or open one of its collections (Lite
+    reads a collection from its file at its first use: more than ``TIMEOUT`` for a big
+    one): at least ``LITE_START_TIMEOUT`` for a local file, ``timeout`` for a server.
+
+    >>> lite_timeout("http://milvus:19530"), lite_timeout(".ragqa/milvus.db")
+    (10.0, 60.0)
+    """
+    return timeout if "://" in uri else max(timeout, LITE_START_TIMEOUT)
+
+
 def connect(uri: str, timeout: float = TIMEOUT):
     """A ``MilvusClient`` for a URI: Milvus Lite for a ``.db`` path, a server otherwise.
 
@@ -204,7 +215,7 @@ def connect(uri: str, timeout: float = TIMEOUT):
             raise RagError(f"the Milvus URI {uri!r} is neither http://host:port nor a local "
                            f"path ending in .db; use e.g. {DEFAULT_URI}")
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        timeout = max(timeout, LITE_START_TIMEOUT)
+    timeout = lite_timeout(uri, timeout)
     # Milvus Lite's in-process server can drop a channel ("too many pings") while it is
     # busy; a local file is opened again a couple of times before giving up
     attempts = 3 if "://" not in uri else 1
@@ -558,8 +569,9 @@ def collection_info(uri: str, alias: str = ALIAS) -> CollectionInfo | None:
         raise unavailable(uri, exc) from exc
 
 
-def _read_info(client, name: str, uri: str) -> CollectionInfo:
-    properties = client.describe_collection(name, timeout=TIMEOUT).get("properties") or {}
+def _read_info(client, name: str, uri: str, timeout: float = TIMEOUT) -> CollectionInfo:
+    properties = client.describe_collection(name, timeout=lite_timeout(uri, timeout)).get(
+        "properties") or {}
     try:
         return CollectionInfo.from_json(properties[INFO_PROPERTY])
     except (KeyError, TypeError, ValueError) as exc:
@@ -569,9 +581,10 @@ def _read_info(client, name: str, uri: str) -> CollectionInfo:
             "--rebuild") from exc
 
 
-def check_info(client, name: str, uri: str, embedder: str, dim: int) -> CollectionInfo:
+def check_info(client, name: str, uri: str, embedder: str, dim: int,
+               timeout: float = TIMEOUT) -> CollectionInfo:
     """The collection's record, checked against this program and its embedder."""
-    info = _read_info(client, name, uri)
+    info = _read_info(client, name, uri, timeout)
     rebuild = f"rebuild it with: ragqa index --backend milvus --milvus-uri {uri} --rebuild"
     if info.schema != SCHEMA_VERSION:
         raise IndexMismatchError(

@@ -103,7 +103,7 @@ class MilvusSearch:
                 raise IndexMismatchError(
                     f"no collection {self.alias!r} at {describe_uri(uri)}; build it with: "
                     f"ragqa index --backend milvus --milvus-uri {uri}")
-            self.info = check_info(client, name, uri, embedder, dim)
+            self.info = check_info(client, name, uri, embedder, dim, self.timeout)
             if passages_sha256 is not None and self.info.passages_sha256 != passages_sha256:
                 # a build writes the folder, then the collection: for a moment they differ.
                 # Ranked ids the folder lacks are left out (rag.search.retrieve).
