@@ -13,7 +13,7 @@ Left out: columns (a line is everything on one baseline), right-to-left text, fo
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # how a page was read
 TEXT, OCR, NONE = "text", "ocr", "none"
@@ -30,7 +30,7 @@ class PlacedLine:
     top: float | None = None
     bottom: float | None = None
     right: float | None = None
-    table: bool = False
+    table: bool = field(default=False, repr=False)  # shown only where it matters
 
 
 @dataclass(frozen=True)

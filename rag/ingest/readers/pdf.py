@@ -245,9 +245,9 @@ def _table_lines(textpage, table: Table, width: float, height: float) -> list[Pl
 def join_cell(text: str) -> str:
     """A cell's wrapped lines as one: joined directly, with a space between Latin words.
 
-    >>> join_cell("主要用于信息化建设运维、执法装备购置和业务\r\n培训等工作 ")
+    >>> join_cell("主要用于信息化建设运维、执法装备购置和业务\\r\\n培训等工作 ")
     '主要用于信息化建设运维、执法装备购置和业务培训等工作'
-    >>> join_cell("Environmental\r\nImpact\n")
+    >>> join_cell("Environmental\\r\\nImpact\\n")
     'Environmental Impact'
     """
     out = ""
