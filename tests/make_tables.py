@@ -12,7 +12,9 @@ inside its cell, numbers right-aligned), borders drawn as ruling lines:
 - page 2: a name list (序号/姓名/单位/职务, a 单位 cell wrapped), then the start of a
   附件 table (序号/事项名称/实施依据/责任单位) that goes on over the page break;
 - page 3: the rest of the 附件 table (its header row printed again, as Word does), then
-  a closing line.
+  a closing line;
+- page 4: a budget summary without any ruling lines (科目编码/预算数/执行数/说明,
+  amounts right-aligned, no wrapped cells): columns only by alignment.
 
 Everything is fixed text; the same script gives the same file.
 """
@@ -62,6 +64,14 @@ ANNEX = [
     ["5", "药品零售企业许可", "《中华人民共和国药品管理法》第五十二条", "市级药品监管部门"],
     ["6", "公共场所卫生许可", "《公共场所卫生管理条例》第八条", "县级卫生健康部门"],
 ]
+BORDERLESS = [  # no ruling lines: columns only by alignment, amounts right-aligned
+    ["科目编码", "2024年预算数", "2023年执行数", "说明"],
+    ["201", "1,286.40", "1,190.02", "一般公共服务支出"],
+    ["20101", "96.00", "88.50", "人大事务"],
+    ["2010101", "47.35", "45.10", "行政运行"],
+    ["208", "523.75", "611.30", "社会保障和就业支出"],
+]
+BORDERLESS_WIDTHS = (90.0, 90.0, 90.0, 160.0)
 BUDGET_WIDTHS = (120.0, 90.0, 230.0)
 NAME_WIDTHS = (40.0, 70.0, 220.0, 80.0)
 ANNEX_WIDTHS = (40.0, 130.0, 180.0, 100.0)
@@ -93,9 +103,10 @@ class _Pdf:
             self.pdf.text(LEFT, self.y, line)
             self.y += LEADING * 1.4
 
-    def table(self, rows: list[list[str]], widths: tuple[float, ...], right: set[int]) -> None:
-        """Rows with borders; each cell wrapped inside its width; a row as tall as its
-        tallest cell."""
+    def table(self, rows: list[list[str]], widths: tuple[float, ...], right: set[int],
+              ruled: bool = True) -> None:
+        """Rows with borders (``ruled``) or without; each cell wrapped inside its width; a
+        row as tall as its tallest cell."""
         measure = self.pdf.get_string_width
         top = self.y
         xs = [LEFT]
@@ -110,12 +121,14 @@ class _Pdf:
                         continue
                     x = (xs[col + 1] - PAD - measure(text) if col in right else xs[col] + PAD)
                     self.pdf.text(x, self.y + PAD + (k + 1) * LEADING - 3.5, text)
-            self.pdf.line(xs[0], self.y, xs[-1], self.y)
+            if ruled:
+                self.pdf.line(xs[0], self.y, xs[-1], self.y)
             self.y += height
             self.pages[-1].append(list(row))
-        self.pdf.line(xs[0], self.y, xs[-1], self.y)
-        for x in xs:
-            self.pdf.line(x, top, x, self.y)
+        if ruled:
+            self.pdf.line(xs[0], self.y, xs[-1], self.y)
+            for x in xs:
+                self.pdf.line(x, top, x, self.y)
         self.y += LEADING * 1.5
 
 
@@ -135,6 +148,10 @@ def make_tables(out: Path = OUT) -> Path:
     doc.page()
     doc.table([ANNEX_HEAD, *ANNEX[3:]], ANNEX_WIDTHS, RIGHT_ALIGNED["annex"])
     doc.prose(["本清单自公布之日起施行。"])
+    doc.page()
+    doc.prose(["附件３", "２０２４年部门收支预算总表（单位：万元）"])
+    doc.table(BORDERLESS, BORDERLESS_WIDTHS, {1, 2}, ruled=False)
+    doc.prose(["注：本表不含政府性基金预算。"])
     assert doc.y < PAGE_H - 60 and LEFT + sum(ANNEX_WIDTHS) < PAGE_W
     target = out / "tables.pdf"
     doc.pdf.output(str(target))

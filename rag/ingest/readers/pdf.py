@@ -122,8 +122,13 @@ def text_lines(page) -> tuple[PlacedLine, ...]:
                                text))
     finally:
         textpage.close()
-    lines = [PlacedLine(_fold(t).strip(), top, bottom, right / width)
-             for top, bottom, right, t in _join_rows(group_rows_plain(pieces), height)]
+    grouped = group_rows_plain(pieces)
+    cells = [_spans(members, CELL_GAP * (bottom - top) * height)
+             for top, bottom, members in grouped]
+    aligned = aligned_rows([[(left, right) for left, right, _ in row] for row in cells])
+    lines = [PlacedLine(_fold("　".join(c[2].strip() for c in cells[i]) if i in aligned
+                              else t).strip(), top, bottom, right / width, table=i in aligned)
+             for i, (top, bottom, right, t) in enumerate(_join_rows(grouped, height))]
     return tuple(sorted(lines + rows, key=lambda x: (x.top or 0.0, x.bottom or 0.0)))
 
 
@@ -274,6 +279,58 @@ def group_rows_plain(pieces: list[tuple[float, float, float, float, str]]) -> li
                 continue
         rows.append([top, bottom, [(left, right, text)]])
     return rows
+
+
+ALIGN_SLACK = 2.0  # points: cell edges this close are one column edge
+CELL_GAP = 0.5  # of the line height: pieces further apart are cells of an aligned table
+MIN_ALIGNED = 3  # rows in a run of aligned rows that make a borderless table
+
+
+def _spans(members: list[tuple[float, float, str]], gap: float) -> list[tuple[float, float, str]]:
+    """A row's cells as (left, right, text): its pieces split where they stand more than
+    ``gap`` points apart."""
+    spans: list[tuple[float, float, str]] = []
+    for left, right, text in sorted(members):
+        if spans and left - spans[-1][1] <= gap:
+            spans[-1] = (spans[-1][0], max(right, spans[-1][1]), spans[-1][2] + text)
+        else:
+            spans.append((left, right, text))
+    return spans
+
+
+def aligned_rows(rows: list[list[tuple[float, float]]]) -> set[int]:
+    """Indexes of the rows that form a borderless table: runs of at least ``MIN_ALIGNED``
+    consecutive rows of three or more cells (pieces ``CELL_GAP`` of a line height apart),
+    each with at least two cells besides its first whose left or right edge lines up with
+    a cell of the row before (left-aligned text, right-aligned numbers). Prose seldom has
+    three such pieces on consecutive lines, lined up.
+
+    >>> row = [(0, 20), (60, 90), (150, 170)]
+    >>> sorted(aligned_rows([[(0, 200)], row, row, [(0, 10), (55, 90), (140, 170)], [(0, 90)]]))
+    [1, 2, 3]
+    >>> aligned_rows([[(0, 20), (60, 90)]] * 5)  # two cells: a label and its text
+    set()
+    >>> aligned_rows([row, row, [(0, 20), (100, 120), (200, 220)], row])  # only two in line
+    set()
+    """
+    def lines_up(cell: tuple[float, float], above: list[tuple[float, float]]) -> bool:
+        return any(abs(cell[0] - a[0]) <= ALIGN_SLACK or abs(cell[1] - a[1]) <= ALIGN_SLACK
+                   for a in above)
+
+    found: set[int] = set()
+    run: list[int] = []
+    for i, cells in enumerate(rows):
+        joins = (run and len(cells) >= 3
+                 and sum(lines_up(c, rows[i - 1]) for c in cells[1:]) >= 2)
+        if joins:
+            run.append(i)
+        else:
+            if len(run) >= MIN_ALIGNED:
+                found.update(run)
+            run = [i] if len(cells) >= 3 else []
+    if len(run) >= MIN_ALIGNED:
+        found.update(run)
+    return found
 
 
 def _join_rows(rows: list[list], height: float) -> list[tuple[float, float, float, str]]:
