@@ -13,9 +13,26 @@ line, left to right. Kangxi radicals that some fonts map characters to are folde
 to the ideographs they stand for. The printed page label comes from the PDF's
 /PageLabels when it has them.
 
+Tables come out one row a line, cells joined by ``　`` (as the DOCX and web page
+readers give them), marked ``PlacedLine.table`` so that cleaning never joins a row to
+its neighbours:
+
+- ruled tables (``find_tables``): ruling lines and rectangles that meet make a grid;
+  each cell's text is what PDFium finds inside it, its wrapped lines joined within the
+  cell, so a wrapped cell never becomes lines of its own; a row missing a column border
+  (a cell merged across columns) gives that cell once;
+- borderless tables (``aligned_rows``): at least three consecutive lines of three or
+  more pieces standing apart, their edges lined up with the line before (left-aligned
+  text or right-aligned numbers).
+
 Left out: multi-column reading order, rotated pages' text direction, form fields,
 annotations, attachments; pages are kept one at a time (memory stays bounded for a
-500-page file).
+500-page file). In tables: cells merged across rows (their text lands in one row, the
+other rows get an empty cell), rotated tables, a row broken over a page break (its two
+parts are two rows), nested tables, a cell holding ``　`` itself (it reads as two
+cells), borderless tables with wrapped cells (the continuation line ends the run:
+short runs stay prose lines) or with only two columns (a label and its text look the
+same), tables drawn as images, header rows repeated on each page (kept, once a page).
 """
 
 from __future__ import annotations
