@@ -31,6 +31,7 @@ class Line:
     page: int | None  # printed page number, when the file lets us know it
     number: int  # 1-based line number in the source file
     opens_page: bool = False  # the first line of a physical page
+    table: bool = False  # a table row, cells joined by ``　``: a paragraph of its own
 
 
 # ---------------------------------------------------------------- page furniture
@@ -208,17 +209,22 @@ def typical_width(lines: list[str]) -> int:
 
 def join_paragraphs(lines: list[Line], width: int) -> list[Line]:
     """``join_lines`` for Lines: each paragraph keeps the page and number of its first line.
+    A table row (``Line.table``) is a paragraph of its own, never joined to a neighbour.
 
     >>> [p.text for p in join_paragraphs([Line("第一条　为了", 1, 1), Line("保护.", 2, 3)], 8)]
     ['第一条　为了保护.']
+    >>> rows = [Line("项目　金额", 1, 1, table=True), Line("办公经费　12", 1, 2, table=True)]
+    >>> [p.text for p in join_paragraphs([Line("如下", 1, 0), *rows, Line("特此", 1, 3)], 8)]
+    ['如下', '项目　金额', '办公经费　12', '特此']
     """
     paragraphs: list[Line] = []
     for line in lines:
-        if paragraphs and not _keeps_break(paragraphs[-1].text, line.text, width):
+        if paragraphs and not line.table and not paragraphs[-1].table \
+                and not _keeps_break(paragraphs[-1].text, line.text, width):
             last = paragraphs[-1]
             paragraphs[-1] = Line(_glue(last.text, line.text), last.page, last.number)
         else:
-            paragraphs.append(Line(line.text, line.page, line.number))
+            paragraphs.append(Line(line.text, line.page, line.number, table=line.table))
     return paragraphs
 
 

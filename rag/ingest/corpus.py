@@ -108,7 +108,7 @@ def read_document(name: str, data: bytes, use_ocr: bool = True,
         partial = cached.with_name(f".{cached.name}.{os.getpid()}")
         partial.write_text(json.dumps({
             "name": name, "format": read.encoding, "note": read.read_note,
-            "lines": [[x.text, x.page, x.number, x.opens_page] for x in lines],
+            "lines": [[x.text, x.page, x.number, x.opens_page, x.table] for x in lines],
         }, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, cached)
     return read

@@ -398,8 +398,9 @@ def _document(span: _Span, body: list[Line], whole: list[Line], width: int, stem
               ordinal: int, source_file: str) -> Document:
     title = title_text(span.title_lines).strip("*# ")
     paragraphs = tuple(
-        Paragraph(display_text(squeeze_cjk_spaces(p.text.strip())), p.page, p.number)
-        for p in join_paragraphs(body, width)
+        Paragraph(display_text(p.text.strip() if p.table else squeeze_cjk_spaces(p.text.strip())),
+                  p.page, p.number)
+        for p in join_paragraphs(body, width)  # a table row keeps the spaces between its cells
     )
     has_articles = bool(article_run([p.text for p in paragraphs]))
     doc_type = classify(title, has_articles)

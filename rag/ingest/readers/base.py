@@ -13,7 +13,7 @@ Left out: columns (a line is everything on one baseline), right-to-left text, fo
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # how a page was read
 TEXT, OCR, NONE = "text", "ocr", "none"
@@ -23,12 +23,14 @@ TEXT, OCR, NONE = "text", "ocr", "none"
 class PlacedLine:
     """One line of a page. ``top``/``bottom``: fractions of the page height from the
     top (0 at the top edge); ``right``: its right end as a fraction of the page width;
-    None where the format has no geometry (DOCX, HTML)."""
+    None where the format has no geometry (DOCX, HTML). ``table``: the line is a table
+    row, its cells joined by ``　`` (never joined to the lines around it)."""
 
     text: str
     top: float | None = None
     bottom: float | None = None
     right: float | None = None
+    table: bool = field(default=False, repr=False)  # shown only where it matters
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def read(name: str, data: bytes, progress=None) -> Extracted:
         numbering = _Numbering(None)
     styles = {style.style_id: style.name or "" for style in document.styles}
     style_numbers = _style_numbering(document)
-    pages: list[list[str]] = [[]]
+    pages: list[list[PlacedLine]] = [[]]
     breaks = 0
     for block in document.element.body.iterchildren():
         if block.tag == f"{_W}p":
@@ -147,16 +147,17 @@ def read(name: str, data: bytes, progress=None) -> Extracted:
                 breaks += 1
             text = _paragraph_text(paragraph, numbering, styles, style_numbers)
             if text:
-                pages[-1].append(text)
+                pages[-1].append(PlacedLine(fold_compatibility(text)))
             if _breaks_after(block):
                 pages.append([])
                 breaks += 1
         elif block.tag == f"{_W}tbl":
             from docx.table import Table
 
-            pages[-1].extend(table_rows(Table(block, document)))
+            pages[-1].extend(PlacedLine(fold_compatibility(t), table=True)
+                             for t in table_rows(Table(block, document)))
     result = tuple(
-        PageText(i, None, tuple(PlacedLine(fold_compatibility(t)) for t in lines), TEXT)
+        PageText(i, None, tuple(lines), TEXT)
         for i, lines in enumerate(p for p in pages if p)
     )
     if progress:

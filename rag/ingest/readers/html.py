@@ -105,7 +105,9 @@ def _find_body(root: _Node) -> _Node | None:
     return [c for c, n in zip(candidates, sizes, strict=True) if n >= 0.9 * most][-1]
 
 
-def _lines(node: _Node, out: list[str], buffer: list[str]) -> None:
+def _lines(node: _Node, out: list[str], buffer: list[str], rows: set[int] | None = None) -> None:
+    """``out`` gets the lines of ``node``; ``rows`` the indexes of those that are table rows."""
+    rows = set() if rows is None else rows
     for child in node.children:
         if isinstance(child, str):
             buffer.append(child)
@@ -119,6 +121,7 @@ def _lines(node: _Node, out: list[str], buffer: list[str]) -> None:
                 if isinstance(cell, _Node) and cell.tag in ("td", "th"):
                     cells.append(_inner_text(cell))
             if any(cells):
+                rows.add(len(out))
                 out.append("　".join(cells))
             continue
         block = child.tag in _BLOCKS
@@ -132,7 +135,7 @@ def _lines(node: _Node, out: list[str], buffer: list[str]) -> None:
             if inner := _inner_text(child):
                 out.append(f"**{inner}**")
             continue
-        _lines(child, out, buffer)
+        _lines(child, out, buffer, rows)
         if block:
             _flush(out, buffer)
 
@@ -160,8 +163,9 @@ def _flush(out: list[str], buffer: list[str]) -> None:
         out.append(text)
 
 
-def html_lines(markup: str) -> list[str]:
-    """The body text of a web page, one line per block.
+def html_lines(markup: str, rows: set[int] | None = None) -> list[str]:
+    """The body text of a web page, one line per block; ``rows`` gets the indexes of
+    the lines that are table rows.
 
     >>> html_lines('<nav><a>首页</a></nav><div class="content"><h1>标题</h1>'
     ...            '<p>第一条　正文</p><table><tr><td>甲</td><td>乙</td></tr></table></div>'
@@ -174,7 +178,7 @@ def html_lines(markup: str) -> list[str]:
     body = _find_body(tree.root) or tree.root
     out: list[str] = []
     buffer: list[str] = []
-    _lines(body, out, buffer)
+    _lines(body, out, buffer, rows)
     _flush(out, buffer)
     return [fold_compatibility(x) for x in out]
 
@@ -186,8 +190,10 @@ def read(name: str, data: bytes, progress=None) -> Extracted:
         markup = decode_html(data)
     except ValueError as exc:
         raise DocumentReadError(f"{name}: {exc}; save the page as UTF-8 HTML") from exc
-    lines = html_lines(markup)
-    page = PageText(0, None, tuple(PlacedLine(t) for t in lines), TEXT)
+    rows: set[int] = set()
+    lines = html_lines(markup, rows)
+    page = PageText(0, None, tuple(PlacedLine(t, table=i in rows) for i, t in enumerate(lines)),
+                    TEXT)
     if progress:
         progress(1, 1, TEXT)
     return Extracted(name, "html", (page,), paged=False)

@@ -12,7 +12,8 @@ On a page set in justified paragraphs (at least ``JUSTIFIED_SHARE`` of its lines
 at the right margin), a line that ends at the margin continues on the next line
 unless that one opens a block (an article, a heading, an item): the two are one line,
 as a paragraph is in the gazettes' text files. Without this, the last piece of a
-wrapped paragraph reads like a title line.
+wrapped paragraph reads like a title line. A table row (``PlacedLine.table``) is never
+joined to the lines around it and stays a table row (``Line.table``).
 
 Each kept line gets the page's printed number: the PDF's page label when numeric,
 else the page number printed in its furniture, else its position in the file; files
@@ -110,6 +111,7 @@ def to_lines(extracted: Extracted) -> list[Line]:
         return strip_page_furniture(extracted.text)
     furniture = find_furniture(extracted.pages)
     lines: list[Line] = []
+    tables: set[int] = set()  # numbers of the lines that are table rows
     number = 0
     for page in extracted.pages:
         printed = [n for (p, _), n in furniture.items() if p == page.index and n is not None]
@@ -124,10 +126,13 @@ def to_lines(extracted: Extracted) -> list[Line]:
         for i, line in enumerate(page.lines):
             number += 1
             if (page.index, i) not in furniture and line.text.strip():
-                kept.append((line.text.strip().replace("\u3000", "　"), number, line.right))
+                right = None if line.table else line.right
+                kept.append((line.text.strip().replace("\u3000", "　"), number, right))
+                if line.table:
+                    tables.add(number)
         opens = extracted.paged
         for text, n in reflow(kept):
-            lines.append(Line(text, page_no, n, opens))
+            lines.append(Line(text, page_no, n, opens, table=n in tables))
             opens = False
     return lines
 
@@ -141,6 +146,12 @@ def reflow(kept: list[tuple[str, int, float | None]]) -> list[tuple[str, int]]:
     [('一二三四五。', 1), ('第二条　六七八', 3), ('九十', 5), ('第三条　甲', 6)]
     >>> reflow([("一二三", 1, 0.9), ("四五", 2, 0.5), ("六七", 3, 0.5)])
     [('一二三', 1), ('四五', 2), ('六七', 3)]
+
+    A line without a right end (a table row) is never joined, to either side:
+
+    >>> reflow([("一二三", 1, full), ("甲　乙", 2, None), ("四", 3, full), ("五六", 4, full),
+    ...         ("七", 5, full), ("八", 6, short)])
+    [('一二三', 1), ('甲　乙', 2), ('四五六七八', 3)]
     """
     rights = [r for _, _, r in kept if r is not None]
     if len(rights) < 5:
@@ -151,8 +162,8 @@ def reflow(kept: list[tuple[str, int, float | None]]) -> list[tuple[str, int]]:
         return [(t, n) for t, n, _ in kept]
     out: list[tuple[str, int]] = []
     joining = False
-    for (text, n, _), is_full in zip(kept, full, strict=True):
-        if joining and not starts_block(text):
+    for (text, n, right), is_full in zip(kept, full, strict=True):
+        if joining and right is not None and not starts_block(text):
             out[-1] = (out[-1][0] + text, out[-1][1])
         else:
             out.append((text, n))
