@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import shlex
 import sys
 import time
@@ -124,14 +125,28 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - record the failure, run the others
             traceback.print_exc()
             failed.append(name)
-            record = Result(name, command([name], args.quick)).to_json()
-            record["details"]["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            record = _failed(name, command([name], args.quick), exc)
         write_json(RESULTS / f"{name}.json", record)
         json_path, md_path = report.write_all()
         log(f"{name} done in {record['seconds']} s; wrote {md_path}")
     log(f"all done in {time.perf_counter() - started:.0f} s"
         + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def _failed(name: str, command_line: str, exc: Exception) -> dict:
+    """The record of a failed run: the earlier results, if any, kept with the error beside
+    them (sizes measured in earlier runs are merged into one file and must not be lost)."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    path = RESULTS / f"{name}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["details"]["last_error"] = error
+        return record
+    except (OSError, ValueError, KeyError, TypeError):
+        record = Result(name, command_line).to_json()
+        record["details"]["error"] = error
+        return record
 
 
 def _report_only() -> int:
