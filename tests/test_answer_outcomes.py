@@ -125,6 +125,18 @@ def test_on_topic_question_without_the_detail_is_detail_absent(pipeline):
     assert "未写明所问的具体数量" in answer.text
 
 
+def test_a_weak_question_whose_phrase_an_article_holds_is_detail_absent(pipeline):
+    # 补贴 pulls other passages first and the refusal check finds the question weak, but
+    # 第十一条 (fourth) holds 儿童安全座椅 verbatim: the topic is there, the amount is not
+    answer = pipeline.ask("儿童安全座椅政府给补贴多少钱？")
+    assert answer.outcome == "detail_absent" and answer.refused
+    assert [(c.doc_title, c.article) for c in answer.citations] == \
+        [("山西省未成年人保护条例", "第十一条")]
+    assert "儿童安全座椅" in answer.citations[0].quote and "未写明所问的具体金额" in answer.text
+    # an asked detail of a topic no passage names keeps the refusal
+    assert pipeline.ask("比特币挖矿一次能赚多少钱？").outcome == "refused"
+
+
 def test_question_without_the_detail_is_not_answered(pipeline):
     # 第二十二条 is on the topic (地方病 patients' treatment) without any ratio; the
     # refusal rule puts it just under both bars (coverage 0.57, prominence 0.0134), so it

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.search.ask import Ask, answer_clause, detail_name, holds_detail, read_ask, yes_no
@@ -60,6 +60,14 @@ REFUSAL_THRESHOLD = 0.0  # refuse below this adequacy (``Basis.adequacy``)
 # the off-topic ones there: keyword-only answers seldom refuse).
 KEYWORD_COVERAGE = 0.4
 BACKGROUND_DEPTH = 50  # prominence: the best cosine against the mean of the dense top 50
+# A question the refusal check would refuse that asks for a detail (an amount, an age, a
+# deadline, a department) is answered "detail absent" instead when one of the top
+# ANCHOR_DEPTH passages holds a phrase of it verbatim (ANCHOR_CHARS or more, a word in at
+# most ANCHOR_RARE of the passages among its words): set by reading, not fitted; its
+# effect on the fitting sets' outcomes is in the README.
+ANCHOR_DEPTH = 5
+ANCHOR_CHARS = 4
+ANCHOR_RARE = 0.01
 MAX_CITATIONS = 3
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
 _SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
@@ -233,9 +241,61 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
     if clause:
         return _clause_answer(question, hits, clause)
     if basis is None or basis.adequacy < threshold:
+        ask = read_ask(question)
+        anchored = _anchored(query, hits, support) if ask.need is not None else None
+        if anchored is not None:  # asks a detail of a topic one passage names verbatim
+            return _detail_absent(question, hits, [anchored], support, query.terms, ask)
         return refusal(question, hits, unknown_terms(query, support))
     return _extractive_answer(question, hits, support, query.terms, read_ask(question),
                               subject_terms(query))
+
+
+def anchor_phrase(question: str, terms: Sequence[str], texts: Sequence[str],
+                  rare: Callable[[str], bool]) -> str:
+    """The longest phrase of the question that one of ``texts`` holds verbatim: two or
+    more of its ``terms`` side by side in the question, ANCHOR_CHARS characters or more,
+    one of them ``rare``; "" if there is none. A question the refusal check finds weak
+    but whose specific phrase (儿童安全座椅) an article holds is on that article's topic.
+
+    >>> anchor_phrase("儿童安全座椅政府给补贴多少钱？", ["儿童", "安全", "座椅", "政府", "补贴"],
+    ...               ["应当配备并正确使用儿童安全座椅"], lambda t: t == "座椅")
+    '儿童安全座椅'
+    >>> anchor_phrase("政府工作人员能炒股吗？", ["政府", "工作", "人员", "炒股"],
+    ...               ["政府工作人员应当依法履职"], lambda t: t == "炒股")
+    ''
+    """
+    placed: list[tuple[int, int, str]] = []  # (start, end, term) in question order
+    at = 0
+    for term in terms:
+        start = question.find(term, at)
+        if start >= 0:
+            placed.append((start, start + len(term), term))
+            at = start + len(term)
+    best = ""
+    for i in range(len(placed)):
+        for j in range(i + 1, len(placed)):
+            if placed[j][0] != placed[j - 1][1]:
+                break  # not side by side
+            phrase = question[placed[i][0]:placed[j][1]]
+            if len(phrase) > len(best) and len(phrase) >= ANCHOR_CHARS \
+                    and any(rare(t) for _, _, t in placed[i:j + 1]) \
+                    and any(phrase in text for text in texts):
+                best = phrase
+    return best
+
+
+def _anchored(query: Query, hits: Sequence[Hit], support: SupportModel) -> Passage | None:
+    """The best-ranked of the top ANCHOR_DEPTH hits that holds the question's anchor
+    phrase (``anchor_phrase``), or None."""
+    top = [h.passage for h in hits[:ANCHOR_DEPTH]]
+    rare_df = ANCHOR_RARE * support.n
+
+    def rare(term: str) -> bool:
+        return 0 < support.df.get(term, 0) <= rare_df
+
+    phrase = anchor_phrase(query.question, topic_terms(query.terms), [p.text for p in top],
+                           rare)
+    return next((p for p in top if phrase and phrase in p.text), None)
 
 
 def refusal(question: str, hits: list[Hit], missing: Sequence[str] = ()) -> Answer:
