@@ -295,12 +295,15 @@ def _follows_title(text: str) -> bool:
 
 def _dateline(text: str) -> bool:
     """The line under a speech's or decision's title: ``———2023年…`` or ``(2023年…``, the
-    dash as OCR may read it (``一``, ``-``).
+    dash as OCR may read it (``一``, ``-``); or under a 公告's: its number, ``(第十六号)``.
 
     >>> _dateline("———２０２３年５月２５日在"), _dateline("一-2023年5月25日在"), _dateline("一是加强")
     (True, True, False)
+    >>> _dateline("（第十六号）"), _dateline("(第三号)规定")
+    (True, False)
     """
-    return bool(re.match(r"^([—一\-－–]{1,4}|[（(])\s*[0-9０-９]{4}\s*年", text))
+    return bool(re.match(r"^([—一\-－–]{1,4}|[（(])\s*[0-9０-９]{4}\s*年", text)
+                or re.match(r"^[（(]第[一二三四五六七八九十百0-9０-９]+号[)）]$", text))
 
 
 def _title_block(texts: list[str], i: int) -> list[str] | None:
