@@ -223,12 +223,14 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
     for i, line in enumerate(lines):
         block = None
         closes = _closes_document(texts, i, line.opens_page, width)
-        if line.opens_page and not closes and i and len(texts[i - 1]) > 0.6 * width:
-            # a body line above whose full stop may be lost (OCR): a dateline under the
-            # title shows that a document starts (short lines above: a list goes on)
+        inside = bool(spans) and spans[-1].start + spans[-1].header > i  # a title's lines
+        if not closes and not inside and i and _prose(texts[i - 1], width) and (
+                line.opens_page or _ORG_LINE.search(texts[i]) and _plain_name(texts[i])):
+            # prose above whose full stop may be lost (OCR): a dateline or salutation under
+            # the title shows that a document starts (a list of names above goes on)
             block = _title_block(texts, i)
             follower = texts[i + len(block)] if block and i + len(block) < len(texts) else ""
-            block = block if block and _dateline(follower) else None
+            block = block if block and _under_title(follower) else None
         elif closes:
             if line.opens_page:
                 block = _title_block(texts, i)
@@ -291,6 +293,24 @@ def _follows_title(text: str) -> bool:
     return text.startswith(("———", "(", "（", "主任", "各位", "根据", "　　")) or text.endswith(
         (":", "：")
     )
+
+
+def _prose(text: str, width: int) -> bool:
+    """A line of running text: a wrapped (long) line, or one with sentence punctuation.
+
+    >>> _prose("以上报告，请予审议", 22), _prose("罗清宇", 22), _prose("汪　凡 张　波 骞　进", 22)
+    (True, False, False)
+    """
+    return len(text) > 0.6 * width or bool(re.search(r"[，、：；,;:]", text))
+
+
+def _under_title(text: str) -> bool:
+    """A dateline (``_dateline``) or a salutation: what opens a document under its title.
+
+    >>> _under_title("主任、各位副主任、　秘书长、各位委员："), _under_title("主任会议决定")
+    (True, False)
+    """
+    return _dateline(text) or (text.startswith(("主任", "各位")) and text.endswith((":", "：")))
 
 
 def _dateline(text: str) -> bool:
