@@ -61,12 +61,32 @@ def title_text(lines: list[str]) -> str:
     >>> title_text(["山西省人民政府 关于印发山西省“十四五”节能减排 实施方案的通知"])
     '山西省人民政府关于印发山西省“十四五”节能减排实施方案的通知'
     """
-    joined = squeeze_cjk_spaces("".join(x.strip() for x in lines))
-    if joined.count("《") + joined.count("«") > joined.count("》") + joined.count("»"):
-        joined = joined.replace(">", "》")  # OCR reads a closing book mark as ">"
+    joined = _book_marks(squeeze_cjk_spaces("".join(x.strip() for x in lines)))
     joined = re.sub(r"(?<=[\u4e00-\u9fff”》»）)])\s+(?=[\u4e00-\u9fff“《«（(])", "", joined)
     joined = re.sub(r"(?<=[\u4e00-\u9fff“《«（(])\s+(?=[\u4e00-\u9fff”》»）)])", "", joined)
     return display_text(joined).replace("\u3000", "")
+
+
+def _book_marks(text: str) -> str:
+    """Book-title marks that OCR read as ``<`` and ``>``, back as 《》 and 〈〉 where a 《
+    is open (a ``>`` closes an open 〈 first, else the 《).
+
+    >>> _book_marks("《条例（草案）>的说明"), _book_marks("《实施<文物保护法>办法》"), _book_marks("a>b")
+    ('《条例（草案）》的说明', '《实施〈文物保护法〉办法》', 'a>b')
+    """
+    out, marks = [], []
+    for c in text:
+        if c in "《«":
+            marks.append("《")
+        elif c in "》»" and marks:
+            marks.pop()
+        elif c == "<" and marks:
+            c = "〈"
+            marks.append("〈")
+        elif c == ">" and marks:
+            c = "〉" if marks.pop() == "〈" else "》"
+        out.append(c)
+    return "".join(out)
 
 
 def classify(title: str, has_articles: bool) -> str:
@@ -305,12 +325,14 @@ def _prose(text: str, width: int) -> bool:
 
 
 def _under_title(text: str) -> bool:
-    """A dateline (``_dateline``) or a salutation: what opens a document under its title.
+    """A dateline (``_dateline``), a salutation, or the ``根据…`` that opens a survey
+    report: what a document opens with under its title.
 
     >>> _under_title("主任、各位副主任、　秘书长、各位委员："), _under_title("主任会议决定")
     (True, False)
     """
-    return _dateline(text) or (text.startswith(("主任", "各位")) and text.endswith((":", "：")))
+    return _dateline(text) or text.startswith("根据") or (
+        text.startswith(("主任", "各位")) and text.endswith((":", "：")))
 
 
 def _dateline(text: str) -> bool:
