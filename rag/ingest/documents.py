@@ -244,10 +244,13 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
         block = None
         closes = _closes_document(texts, i, line.opens_page, width)
         inside = bool(spans) and spans[-1].start + spans[-1].header > i  # a title's lines
-        if not closes and not inside and i and _prose(texts[i - 1], width) and (
+        after_prose = i > 0 and (_prose(texts[i - 1], width)
+                                 or i > 1 and len(texts[i - 2]) > 0.6 * width)
+        if not closes and not inside and after_prose and (
                 line.opens_page or _ORG_LINE.search(texts[i]) and _plain_name(texts[i])):
-            # prose above whose full stop may be lost (OCR): a dateline or salutation under
-            # the title shows that a document starts (a list of names above goes on)
+            # prose above (or a paragraph's last line) whose full stop may be lost (OCR): a
+            # dateline or salutation under the title shows that a document starts (a list
+            # of names above goes on)
             block = _title_block(texts, i)
             follower = texts[i + len(block)] if block and i + len(block) < len(texts) else ""
             block = block if block and _under_title(follower) else None
