@@ -173,6 +173,33 @@ def test_scanned_page_is_read_by_ocr_and_recorded(made, monkeypatch, tmp_path):
     assert starts == want  # the space after 第X条 survives OCR, so articles still start
 
 
+def test_scanned_pages_keep_the_documents_of_a_congress_gazette(made, from_pdf, tmp_path):
+    """000 as printed with two of its pages scanned (OCR loses the small full stops at
+    line ends and reads commas full-width): page 1, where a 公告 is followed by the
+    regulation it promulgates (a paragraph ending in 制定本条例 and one ending in 用本条例
+    lose their full stops), and page 9, whose last line, 施行, loses its full stop above
+    the title of the 说明 that opens page 10. The file splits into the documents, and the
+    regulations into the articles, that the text PDF gives."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    import pypdf
+
+    from rag.ingest import ingest
+
+    stem = "000_9f2846b890213e93"
+    writer = pypdf.PdfWriter(clone_from=made / "pdf" / f"{stem}.pdf")
+    scan = pypdf.PdfReader(made / "scan" / f"{stem}.pdf")
+    for index in (0, 8):  # both inside the sample scan (pages 1-9)
+        writer.insert_page(scan.pages[index], index)
+        writer.remove_page(index + 1)
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    with (folder / f"{stem}.pdf").open("wb") as handle:
+        writer.write(handle)
+    mixed = ingest(folder, ocr_cache=tmp_path / "ocr")
+    assert "2 OCR: page 1 no text layer; page 9 no text layer" in mixed.corpus.files[0].read_note
+    _same_documents(mixed, from_pdf, [stem])
+
+
 # ---------------------------------------------------------------- bad input
 
 

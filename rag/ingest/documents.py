@@ -61,10 +61,32 @@ def title_text(lines: list[str]) -> str:
     >>> title_text(["山西省人民政府 关于印发山西省“十四五”节能减排 实施方案的通知"])
     '山西省人民政府关于印发山西省“十四五”节能减排实施方案的通知'
     """
-    joined = squeeze_cjk_spaces("".join(x.strip() for x in lines))
+    joined = _book_marks(squeeze_cjk_spaces("".join(x.strip() for x in lines)))
     joined = re.sub(r"(?<=[\u4e00-\u9fff”》»）)])\s+(?=[\u4e00-\u9fff“《«（(])", "", joined)
     joined = re.sub(r"(?<=[\u4e00-\u9fff“《«（(])\s+(?=[\u4e00-\u9fff”》»）)])", "", joined)
     return display_text(joined).replace("\u3000", "")
+
+
+def _book_marks(text: str) -> str:
+    """Book-title marks that OCR read as ``<`` and ``>``, back as 《》 and 〈〉 where a 《
+    is open (a ``>`` closes an open 〈 first, else the 《).
+
+    >>> _book_marks("《条例（草案）>的说明"), _book_marks("《实施<文物保护法>办法》"), _book_marks("a>b")
+    ('《条例（草案）》的说明', '《实施〈文物保护法〉办法》', 'a>b')
+    """
+    out, marks = [], []
+    for c in text:
+        if c in "《«":
+            marks.append("《")
+        elif c in "》»" and marks:
+            marks.pop()
+        elif c == "<" and marks:
+            c = "〈"
+            marks.append("〈")
+        elif c == ">" and marks:
+            c = "〉" if marks.pop() == "〈" else "》"
+        out.append(c)
+    return "".join(out)
 
 
 def classify(title: str, has_articles: bool) -> str:
@@ -216,10 +238,23 @@ def _issued_rules(
 
 def _congress_spans(lines: list[Line]) -> list[_Span]:
     texts = [x.text.strip() for x in lines]
+    width = typical_width(texts)
     spans: list[_Span] = []
     for i, line in enumerate(lines):
         block = None
-        if _closes_document(texts, i, line.opens_page):
+        closes = _closes_document(texts, i, line.opens_page, width)
+        inside = bool(spans) and spans[-1].start + spans[-1].header > i  # a title's lines
+        after_prose = i > 0 and (_prose(texts[i - 1], width)
+                                 or i > 1 and len(texts[i - 2]) > 0.6 * width)
+        if not closes and not inside and after_prose and (
+                line.opens_page or _ORG_LINE.search(texts[i]) and _plain_name(texts[i])):
+            # prose above (or a paragraph's last line) whose full stop may be lost (OCR): a
+            # dateline or salutation under the title shows that a document starts (a list
+            # of names above goes on)
+            block = _title_block(texts, i)
+            follower = texts[i + len(block)] if block and i + len(block) < len(texts) else ""
+            block = block if block and _under_title(follower) else None
+        elif closes:
             if line.opens_page:
                 block = _title_block(texts, i)
             elif _ORG_LINE.search(texts[i]) and len(texts[i]) <= 24 and _plain_name(texts[i]):
@@ -237,6 +272,8 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
             above = i - 1 if i and re.search(r"(人民代表大会|委员会|会议|人民政府)$", texts[i - 1]) else i
             if spans and spans[-1].start >= above:
                 above = i
+            if not (lines[above].opens_page or _closes_document(texts, above)):
+                continue  # the end of a paragraph whose full stop is lost (OCR)
             spans.append(_Span(above, texts[above : i + 1]))
     numbered = [s for s in _numbered_spans(lines) if s.doc_number]
     starts = {s.start for s in spans}
@@ -244,15 +281,29 @@ def _congress_spans(lines: list[Line]) -> list[_Span]:
     return sorted(merged, key=lambda s: s.start)
 
 
-def _closes_document(texts: list[str], i: int, at_page: bool = False) -> bool:
+def _closes_document(texts: list[str], i: int, at_page: bool = False, width: int = 0) -> bool:
     """Can a document end just above line i: file start, a full stop, a signature date,
-    or, at a page start, a short list item (an agenda ends without a full stop)?"""
+    or, at a page start, a short list item (an agenda ends without a full stop) or the
+    last line of a wrapped paragraph: well short of the full ``width``, under a longer line
+    (its full stop may be lost to OCR). Short lines under short lines (a list of names)
+    do not close.
+
+    >>> _closes_document(["一二三四五六七八九十", "施行", "关于"], 2, True, 10)
+    True
+    >>> _closes_document(["一二三四五六七八九十", "一二三四五六七八九", "关于"], 2, True, 10)
+    False
+    >>> _closes_document(["甲乙　丙丁", "戊己", "关于"], 2, True, 10)
+    False
+    """
     if i == 0:
         return True
     previous = texts[i - 1]
     if ends_sentence(previous) or re.fullmatch(r"\S{4,14}日", _nfkc(previous).replace(" ", "")):
         return True
-    return at_page and starts_block(previous) and len(previous) <= 24
+    if at_page and i > 1 and 0 < len(previous) <= 0.6 * width < len(texts[i - 2]):
+        return True
+    return (at_page and starts_block(previous) and not ARTICLE_RE.match(previous)
+            and len(previous) <= 24)
 
 
 def _plain_name(text: str) -> bool:
@@ -267,6 +318,39 @@ def _follows_title(text: str) -> bool:
     )
 
 
+def _prose(text: str, width: int) -> bool:
+    """A line of running text: a wrapped (long) line, or one with sentence punctuation.
+
+    >>> _prose("以上报告，请予审议", 22), _prose("罗清宇", 22), _prose("汪　凡 张　波 骞　进", 22)
+    (True, False, False)
+    """
+    return len(text) > 0.6 * width or bool(re.search(r"[，、：；,;:]", text))
+
+
+def _under_title(text: str) -> bool:
+    """A dateline (``_dateline``), a salutation, or the ``根据…`` that opens a survey
+    report: what a document opens with under its title.
+
+    >>> _under_title("主任、各位副主任、　秘书长、各位委员："), _under_title("主任会议决定")
+    (True, False)
+    """
+    return _dateline(text) or text.startswith("根据") or (
+        text.startswith(("主任", "各位")) and text.endswith((":", "：")))
+
+
+def _dateline(text: str) -> bool:
+    """The line under a speech's or decision's title: ``———2023年…`` or ``(2023年…``, the
+    dash as OCR may read it (``一``, ``-``); or under a 公告's: its number, ``(第十六号)``.
+
+    >>> _dateline("———２０２３年５月２５日在"), _dateline("一-2023年5月25日在"), _dateline("一是加强")
+    (True, True, False)
+    >>> _dateline("（第十六号）"), _dateline("(第三号)规定")
+    (True, False)
+    """
+    return bool(re.match(r"^([—一\-－–]{1,4}|[（(])\s*[0-9０-９]{4}\s*年", text)
+                or re.match(r"^[（(]第[一二三四五六七八九十百0-9０-９]+号[)）]$", text))
+
+
 def _title_block(texts: list[str], i: int) -> list[str] | None:
     block: list[str] = []
     for text in texts[i : i + 5]:
@@ -279,13 +363,27 @@ def _title_block(texts: list[str], i: int) -> list[str] | None:
             or (block and _complete_title(block))
             or (not block and starts_block(text))
             or DATE_RE.search(_nfkc(text))
-            or re.search(r"[。；;]|[\u4e00-\u9fff][.,][\u4e00-\u9fff]", text)
+            or _inside_sentence(text)
         ):
             break
         block.append(text)
     if block and len("".join(block)) <= 90 and _complete_title(block):
         return block
     return None
+
+
+def _inside_sentence(text: str) -> bool:
+    """Marks a title never carries: a comma, full stop or semicolon between words, or a
+    definition (``以下简称``). Official titles are punctuated only by book-title marks,
+    quotes, brackets and 、, so a line with these is body text even where OCR dropped the
+    full stop that ended it.
+
+    >>> _inside_sentence("关法律、行政法规，结合本省实际，制定本条例"), _inside_sentence("关于«条例»的说明")
+    (True, False)
+    >>> _inside_sentence("任会议（以下简称主任会议）决定"), _inside_sentence("规定的,从其规定")
+    (True, True)
+    """
+    return bool(re.search(r"[。；;，]|[\u4e00-\u9fff][.,][\u4e00-\u9fff]|以下简称", text))
 
 
 def _complete_title(block: list[str]) -> bool:
@@ -302,7 +400,8 @@ def _complete_title(block: list[str]) -> bool:
 def _starts_regulation(texts: list[str], i: int) -> bool:
     """A regulation's title line, followed by its legislative history or first article."""
     text = title_text([texts[i]])
-    if len(text) > 40 or not _RULES_TITLE.search(text) or ends_sentence(texts[i]):
+    if len(text) > 40 or not _RULES_TITLE.search(text) or ends_sentence(texts[i]) \
+            or _inside_sentence(texts[i]):
         return False
     following = texts[i + 1] if i + 1 < len(texts) else ""
     return bool(
