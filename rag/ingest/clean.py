@@ -222,7 +222,7 @@ def join_paragraphs(lines: list[Line], width: int) -> list[Line]:
         if paragraphs and not line.table and not paragraphs[-1].table \
                 and not _keeps_break(paragraphs[-1].text, line.text, width):
             last = paragraphs[-1]
-            paragraphs[-1] = Line(_glue(last.text, line.text), last.page, last.number)
+            paragraphs[-1] = Line(glue(last.text, line.text), last.page, last.number)
         else:
             paragraphs.append(Line(line.text, line.page, line.number, table=line.table))
     return paragraphs
@@ -260,7 +260,13 @@ def _keeps_break(previous: str, line: str, width: int) -> bool:
     return heading_like and len(previous) <= max(6, width * 0.6)
 
 
-def _glue(left: str, right: str) -> str:
+def glue(left: str, right: str) -> str:
+    """Two pieces of one wrapped line as one: joined directly, with a space between Latin
+    words.
+
+    >>> glue("业务", "培训"), glue("Environmental", "Impact")
+    ('业务培训', 'Environmental Impact')
+    """
     if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalpha():
         return f"{left} {right}"
     return left + right

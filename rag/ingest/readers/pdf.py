@@ -37,10 +37,12 @@ same), tables drawn as images, header rows repeated on each page (kept, once a p
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from rag.errors import DocumentReadError
+from rag.ingest.clean import glue
 from rag.ingest.readers import ocr
 from rag.ingest.readers.base import NONE, OCR, TEXT, Extracted, PageText, PlacedLine
 from rag.ingest.readers.base import fold_compatibility as _fold
@@ -272,16 +274,8 @@ def join_cell(text: str) -> str:
     >>> join_cell("Environmental\\r\\nImpact\\n")
     'Environmental Impact'
     """
-    out = ""
-    for piece in re.split(r"[\r\n]+", text):
-        piece = piece.strip()
-        if not piece:
-            continue
-        if out and out[-1].isascii() and out[-1].isalnum() and piece[0].isascii() \
-                and piece[0].isalpha():
-            out += " "
-        out += piece
-    return out
+    pieces = [p.strip() for p in re.split(r"[\r\n]+", text) if p.strip()]
+    return functools.reduce(glue, pieces, "")
 
 
 def group_rows_plain(pieces: list[tuple[float, float, float, float, str]]) -> list[list]:
