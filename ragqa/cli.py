@@ -185,8 +185,9 @@ def cmd_index(args) -> int:
         return _list_documents(args)
     if args.export_embeddings:
         from rag.index.build import export_embeddings
+        from rag.index.embed_cache import cache_root
 
-        npz, rows, embedded = export_embeddings(args.corpus, Path(args.index).parent / "cache",
+        npz, rows, embedded = export_embeddings(args.corpus, cache_root(args.index),
                                                 _embedder(args))
         print(f"wrote {npz} ({rows} vectors, {npz.stat().st_size / 2**20:.1f} MiB; "
               f"{embedded} embedded now, the rest from the cache)")
@@ -395,10 +396,11 @@ def cmd_eval(args) -> int:
     if args.diff:
         return _diff(args)
     from eval.harness import run_eval
+    from rag.index.embed_cache import cache_root
 
     configs = (args.compare or args.retriever).split(",")
     pipeline = _load(args)
-    cache = Path(args.index).parent / "cache" / "baseline"
+    cache = cache_root(args.index) / "baseline"
     result = run_eval(args.gold, args.out, configs, pipeline, args.corpus, limit=args.limit,
                       cache_dir=cache, resamples=args.resamples, seed=args.seed)
     print(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True)[:4000])

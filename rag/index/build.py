@@ -41,7 +41,7 @@ import numpy as np
 
 from rag.errors import RagError
 from rag.index.collection import keep_originals, sources_dir
-from rag.index.embed_cache import CacheStats
+from rag.index.embed_cache import CacheStats, cache_root
 from rag.index.folder import Manifest, passage_lines, read_manifest, write_index
 from rag.index.vectors import build_faiss, choose_faiss_index
 from rag.ingest import Ingested, ingest
@@ -146,9 +146,9 @@ def build_index(
     index_dir = Path(index_dir)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    cache_root = Path(cache_dir or index_dir.parent / "cache")
+    root = Path(cache_dir) if cache_dir else cache_root(index_dir)
     ingested: Ingested = ingest(corpus_dir, params, read_cache=sources_dir(index_dir),
-                                ocr_cache=cache_root / OCR_CACHE_FOLDER)
+                                ocr_cache=root / OCR_CACHE_FOLDER)
     seconds["ingest"] = time.perf_counter() - t
     checks = article_checks(ingested.documents, ingested.passages)
     embedder = embedder or load_embedder()
@@ -166,7 +166,7 @@ def build_index(
     passages_sha256 = hashlib.sha256(passage_lines(ingested.passages)).hexdigest()
     keep_originals(index_dir, corpus_dir, ingested.corpus.files)
     texts = [embedding_text(p) for p in ingested.passages]
-    embedded = _Embedded(texts, embedder, cache_root, ray, progress, corpus_dir, on_progress,
+    embedded = _Embedded(texts, embedder, root, ray, progress, corpus_dir, on_progress,
                          previous=index_dir)
     if not force and _up_to_date(index_dir, fields, passages_sha256):
         milvus = _update_milvus(milvus_uri, ingested.passages, ingested.documents, texts,
@@ -216,11 +216,11 @@ class _Embedded:
     """The passages' vectors through the cache, computed once when first needed, the
     misses embedded here or on Ray."""
 
-    def __init__(self, texts: list[str], embedder, cache_root: Path, ray, progress: bool,
+    def __init__(self, texts: list[str], embedder, root: Path, ray, progress: bool,
                  corpus_dir: str | Path | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
                  previous: Path | None = None):
-        self._texts, self._embedder, self._root = texts, embedder, cache_root
+        self._texts, self._embedder, self._root = texts, embedder, root
         self._ray, self._progress = ray, progress
         self._corpus, self._on_progress = corpus_dir, on_progress
         self._previous = previous

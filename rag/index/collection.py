@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import CorpusError, DocumentReadError, EmbeddingIncompleteError, IndexMissingError
+from rag.index.embed_cache import cache_root
 from rag.index.folder import read_manifest
 from rag.index.shipped import FOLDER as SHIPPED_FOLDER
 from rag.ingest.readers import EXTENSIONS, Progress, format_of
@@ -170,7 +171,7 @@ def add_files(paths: list[str | Path], index_dir: str | Path, corpus_dir: str | 
     for name, data in incoming:  # read first (and kept read): a bad file changes nothing
         notes.append(read_document(name, data, progress=progress,
                                    cache=sources_dir(index_dir),
-                                   ocr_cache=index_dir.parent / "cache" / OCR_CACHE_FOLDER
+                                   ocr_cache=cache_root(index_dir) / OCR_CACHE_FOLDER
                                    ).read_note)
     with _locked(index_dir):
         current = _current(index_dir, corpus_dir)
@@ -272,7 +273,7 @@ def _rebuild(index_dir: Path, files: dict[str, tuple[str, Path]], corpus_dir,
             shutil.copytree(shipped, staging / SHIPPED_FOLDER)
         try:
             report = build_index(staging, index_dir, embedder=embedder, progress=False,
-                                 cache_dir=index_dir.parent / "cache", milvus_uri=milvus_uri,
+                                 cache_dir=cache_root(index_dir), milvus_uri=milvus_uri,
                                  partial_first=True, on_partial=partial,
                                  on_progress=on_embedding)
         except Exception as exc:

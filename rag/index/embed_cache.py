@@ -80,6 +80,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def cache_root(index_dir: str | Path) -> Path:
+    """Where an index's caches live (embeddings, OCR'd pages): ``cache`` beside the index
+    folder, so indexes side by side share them.
+
+    >>> cache_root(".ragqa/index").as_posix()
+    '.ragqa/cache'
+    """
+    return Path(index_dir).parent / "cache"
+
+
 def cache_folder_name(embedder_name: str) -> str:
     """A filesystem-safe, collision-free folder name for an embedder name."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", embedder_name).strip("._-")[:80] or "embedder"

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import REBUILD_HINT, IndexMismatchError, IndexMissingError
+from rag.index.embed_cache import cache_root
 from rag.index.lexical import LexicalIndex
 from rag.index.store import PASSAGES_FILE, ROWS_FILE, PassageStore, passage_line, write_passages
 from rag.ingest.quotations import quotations
@@ -304,7 +305,7 @@ def open_index(folder: str | Path, embedder_name: str, embedder_dim: int,
 
         # what the build read is kept (sources/, cache/ocr/): a scan is not OCR'd again
         read = read_corpus(corpus_dir, cache=sources_dir(folder),
-                           ocr_cache=folder.parent / "cache" / CACHE_FOLDER)
+                           ocr_cache=cache_root(folder) / CACHE_FOLDER)
         if read.sha256 != manifest.corpus_sha256:
             raise IndexMismatchError(
                 f"the corpus in {str(corpus_dir)!r} changed since the index at "
