@@ -4,7 +4,8 @@ Shared by every stage: ``display_text`` and ``squeeze_cjk_spaces`` repair what P
 extraction did to Chinese text (ingest), ``search_text`` is the normalization for
 matching only (NFKC, lower case, no spaces; never shown), and ``tokenize`` turns text
 into the tokens the lexical index and the answerer count (jieba search-mode words,
-character bigrams, or both).
+character bigrams, or both); ``split_sentences`` cuts a passage into the sentences and
+items that the reranker scores and the answerer quotes.
 
 Left out: a custom jieba dictionary, synonyms (``rag.search.glossary`` holds the
 lay-word expansions), traditional-to-simplified conversion.
@@ -120,3 +121,13 @@ def tokenize(text: str, method: str = "jieba") -> list[str]:
     return tokens
 
 
+_SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and items of a passage, verbatim, in order.
+
+    >>> split_sentences("第三条　应当符合下列要求：\\n（一）给予特殊保护；\\n（二）尊重人格。")
+    ['第三条\\u3000应当符合下列要求：', '（一）给予特殊保护；', '（二）尊重人格。']
+    """
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]

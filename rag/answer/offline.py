@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from rag.search.ask import Ask, answer_clause, detail_name, holds_detail, read_ask, yes_no
 from rag.search.glossary import covered_words
 from rag.search.query import Query
-from rag.text import tokenize
+from rag.text import split_sentences, tokenize
 from rag.types import Answer, Citation, Hit, Passage
 
 # The refusal rule: refuse only when the question's topic terms are mostly absent from the
@@ -70,18 +70,6 @@ ANCHOR_CHARS = 4
 ANCHOR_RARE = 0.01
 MAX_CITATIONS = 3
 WHOLE_PASSAGE_CHARS = 260  # a passage this short is quoted whole
-_SENTENCE_END = re.compile(r"(?<=[。；！？!?;])|\n")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences and items of a passage, verbatim, in order.
-
-    >>> split_sentences("第三条　应当符合下列要求：\\n（一）给予特殊保护；\\n（二）尊重人格。")
-    ['第三条\\u3000应当符合下列要求：', '（一）给予特殊保护；', '（二）尊重人格。']
-    """
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
 class SupportModel:
     """IDF of the corpus's terms, to weigh how well a passage covers a question."""
 
