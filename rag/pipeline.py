@@ -5,7 +5,7 @@ format, embedder, checksums, and the corpus hash when a corpus folder is given),
 the search backend (``rag.search.backends``) and the answerer (``rag.answer.base``).
 
 ``ask`` is the single code path behind ``ragqa ask``, the UI and the evaluation
-harness: a question is parsed once into a ``Query``, retrieved, optionally reranked,
+harness: a question is parsed once into a ``Query``, retrieved, reranked (``rag.search.rerank``),
 measured for the refusal check, and answered by the offline answerer, or by the
 language model on top of it when RAGQA_LLM_* configure one.
 
@@ -51,6 +51,7 @@ from rag.types import Answer, DocStatus, Document, Hit, Passage
 
 if TYPE_CHECKING:
     from rag.check import CheckReport
+    from rag.search.rerank import Reranker
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Pipeline:
         self.documents: tuple[Document, ...] = index.documents
         self.embedder = embedder
         self.llm = llm  # an LLMConfig when a language model is configured (RAGQA_LLM_*)
-        self.reranker = reranker  # a CrossEncoderReranker when RAGQA_RERANKER is set
+        self.reranker: Reranker | None = reranker  # rag.search.rerank.load_reranker's choice
         self.retriever = Retriever(index, make_backend(backend, index, milvus_uri),
                                    embedder)
         self.support = SupportModel.from_lexical(index.lexical, index.passages)
@@ -141,11 +142,13 @@ class Pipeline:
         (``rag.index.replica``): a stateless replica. It logs which it does."""
         from rag.answer.llm import LLMConfig
         from rag.embed import load_embedder
+        from rag.index.embed_cache import cache_root
         from rag.search.rerank import load_reranker
 
         llm = LLMConfig.from_env() if llm == "env" else llm
-        reranker = load_reranker() if reranker == "env" else reranker
         embedder = embedder or load_embedder()
+        if reranker == "env":
+            reranker = load_reranker(embedder, cache_root(index_dir or DEFAULT_INDEX_DIR))
         uri = milvus_only(index_dir, backend, milvus_uri)
         if uri is not None:
             from rag.index.replica import open_milvus_index
@@ -220,7 +223,7 @@ class Pipeline:
             hits = self.retriever.search(query, options)
         else:
             deeper = replace(options, k=max(options.k, self.reranker.depth))
-            hits = self.reranker.rerank(query.question,
+            hits = self.reranker.rerank(query,
                                         self.retriever.search(query, deeper))[: options.k]
         return query, promote_figures(read_ask(query.question), hits)
 
