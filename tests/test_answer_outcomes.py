@@ -126,8 +126,9 @@ def test_on_topic_question_without_the_detail_is_detail_absent(pipeline):
 
 
 def test_a_weak_question_whose_phrase_an_article_holds_is_detail_absent(pipeline):
-    # 补贴 pulls other passages first and the refusal check finds the question weak, but
-    # 第十一条 (fourth) holds 儿童安全座椅 verbatim: the topic is there, the amount is not
+    # 补贴 pulls other passages first (an NPC deputies' proposal on disabled children ranks
+    # first), but 第十一条 (third) holds 儿童安全座椅 verbatim: the topic is there, the
+    # amount is not, and the reply cites the article that names the topic
     answer = pipeline.ask("儿童安全座椅政府给补贴多少钱？")
     assert answer.outcome == "detail_absent" and answer.refused
     assert [(c.doc_title, c.article) for c in answer.citations] == \

@@ -228,14 +228,15 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
     clause = [h for h in hits if h.source == "clause"]
     if clause:
         return _clause_answer(question, hits, clause)
+    ask = read_ask(question)
+    # a question asking a detail, of a topic one of the top passages names verbatim
+    anchored = _anchored(query, hits, support) if ask.need is not None else None
     if basis is None or basis.adequacy < threshold:
-        ask = read_ask(question)
-        anchored = _anchored(query, hits, support) if ask.need is not None else None
-        if anchored is not None:  # asks a detail of a topic one passage names verbatim
+        if anchored is not None:
             return _detail_absent(question, hits, [anchored], support, query.terms, ask)
         return refusal(question, hits, unknown_terms(query, support))
-    return _extractive_answer(question, hits, support, query.terms, read_ask(question),
-                              subject_terms(query))
+    return _extractive_answer(question, hits, support, query.terms, ask, subject_terms(query),
+                              anchored)
 
 
 def anchor_phrase(question: str, terms: Sequence[str], texts: Sequence[str],
@@ -321,10 +322,14 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 
 
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
-                       terms: Sequence[str], ask: Ask, subject: Sequence[str] = ()) -> Answer:
+                       terms: Sequence[str], ask: Ask, subject: Sequence[str] = (),
+                       anchored: Passage | None = None) -> Answer:
+    """The answer from the cited passages; detail absent when none holds what was asked,
+    citing the passage that names the question's phrase (``anchored``) when there is one."""
     cited = _cited(hits, support, terms)
     if not any(holds_answer(ask, p, subject or terms, support) for p in cited):
-        return _detail_absent(question, hits, cited, support, terms, ask)
+        return _detail_absent(question, hits, [anchored] if anchored else cited, support,
+                              terms, ask)
     citations: list[Citation] = []
     parts: list[str] = []
     lead = ""
