@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="eval/out/ablation")
     parser.add_argument("--index", default=".ragqa/index")
     args = parser.parse_args(argv)
-    pipeline = Pipeline.load(args.index, llm=None, reranker=None)
+    pipeline = Pipeline.load(args.index, llm=None)  # the product's reranker (RAGQA_RERANKER)
     shipped = dict(glossary.GLOSSARY)
     results = {}
     for name in ("glossary", "no glossary"):
