@@ -186,3 +186,13 @@ def test_the_frozen_set_is_unchanged():
     recorded = re.search(r"Frozen at\s+sha256 `([0-9a-f]{64})`",
                          (ROOT / "README.md").read_text(encoding="utf-8"))
     assert recorded and recorded.group(1) == digest
+
+
+def test_an_item_inherits_a_fine_from_a_lead_in_of_two_sentences(pipeline):
+    # 第四十四条: "…责令限期改正；逾期不改正的，处二百元以上一千元以下罚款：" then the items;
+    # the item on 承诺达标合格证 is about the question, the amount is in its lead-in
+    answer = pipeline.ask("合作社卖农产品没开承诺达标合格证，会被罚多少钱？")
+    assert answer.outcome == "answered"
+    first = answer.citations[0]
+    assert (first.doc_title, first.article) == ("山西省农产品质量安全条例", "第四十四条")
+    assert "二百元以上一千元以下罚款" in answer.text

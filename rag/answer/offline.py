@@ -378,15 +378,29 @@ def holds_answer(ask: Ask, passage: Passage, subject: Sequence[str],
     terms = sorted(t for t in set(subject) if t in support.df)  # words no passage holds
     total = sum(support.idf(t) for t in terms)                     # cannot tell passages apart
     sentences = split_sentences(passage.text) or [passage.text]
-    intro = sentences[0] if sentences[0].endswith(("：", ":")) else ""  # items inherit it
+    lead = lead_in(sentences)  # items inherit it
+    intro = "".join(sentences[:lead])
     frame = f"{passage.doc_title}{passage.section or ''}{intro}".lower()
     for i, sentence in enumerate(sentences):
         context = frame + sentence.lower()
         share = sum(support.idf(t) for t in terms if t in context) / total if total else 1.0
         if share >= SUBJECT_SHARE and (holds_detail(ask, sentence)
-                                       or (i > 0 and holds_detail(ask, intro))):
+                                       or (i >= lead > 0 and holds_detail(ask, intro))):
             return True
     return False
+
+
+def lead_in(sentences: Sequence[str]) -> int:
+    """How many sentences open an article's list: up to the first that ends with a colon
+    (the lead-in its items depend on, however many sentences it takes); 0 without one.
+
+    >>> lead_in(["违反本条例规定的，责令限期改正；", "逾期不改正的，处二百元以上一千元以下罚款：",
+    ...          "（一）未开具合格证；", "（二）未保存合格证。"])
+    2
+    >>> lead_in(["第三十条　超出标准的不得用于营运。"])
+    0
+    """
+    return next((i + 1 for i, s in enumerate(sentences) if s.endswith(("：", ":"))), 0)
 
 
 def _cited(hits: list[Hit], support: SupportModel, terms: Sequence[str]) -> list[Passage]:
