@@ -85,7 +85,9 @@ def run_latency(command: str, quick: bool = False) -> Result:
     result.notes.append(
         "Every timed call starts with an empty query-vector cache (the retriever keeps the "
         "last 64), so each timing includes embedding the question, as for a new question. "
-        "The offline answerer, no reranker (RAGQA_LLM_*/RAGQA_RERANKER unset for the run)."
+        "The offline answerer and the default sentence reranker (RAGQA_LLM_*/RAGQA_RERANKER "
+        "unset for the run); its sentence vectors come from the embedding cache once a "
+        "passage has been reranked before, as on a server that has answered for a while."
     )
     return result
 

@@ -155,7 +155,8 @@ def wait_for_index(index_dir: Path = INDEX, timeout_s: float = 3600.0) -> dict:
 # ---------------------------------------------------------------- subprocesses
 
 
-# the benchmarks measure the offline answerer without a reranker, whatever the shell sets
+# the benchmarks measure the offline answerer and the default second stage (the sentence
+# reranker), whatever the shell sets
 _OFF = ("RAGQA_LLM_BASE_URL", "RAGQA_LLM_MODEL", "RAGQA_RERANKER")
 
 
@@ -166,15 +167,16 @@ def bench_env(extra: dict | None = None) -> dict:
 
 
 def load_pipeline(index_dir: Path = INDEX, **kwargs):
-    """``Pipeline.load`` with the offline answerer and no reranker (where it takes them)."""
+    """``Pipeline.load`` with the offline answerer and the default sentence reranker."""
     import inspect
 
     from rag.pipeline import Pipeline
 
     accepted = inspect.signature(Pipeline.load).parameters
-    for name in ("llm", "reranker"):
-        if name in accepted:
-            kwargs.setdefault(name, None)
+    if "llm" in accepted:
+        kwargs.setdefault("llm", None)
+    if "reranker" in accepted:
+        kwargs.setdefault("reranker", "sentences")
     return Pipeline.load(index_dir, **kwargs)
 
 

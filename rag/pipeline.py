@@ -147,8 +147,9 @@ class Pipeline:
 
         llm = LLMConfig.from_env() if llm == "env" else llm
         embedder = embedder or load_embedder()
-        if reranker == "env":
-            reranker = load_reranker(embedder, cache_root(index_dir or DEFAULT_INDEX_DIR))
+        if isinstance(reranker, str):  # "env": RAGQA_RERANKER; else a spec load_reranker takes
+            reranker = load_reranker(embedder, cache_root(index_dir or DEFAULT_INDEX_DIR),
+                                     None if reranker == "env" else reranker)
         uri = milvus_only(index_dir, backend, milvus_uri)
         if uri is not None:
             from rag.index.replica import open_milvus_index
