@@ -19,8 +19,8 @@ Prose stays prose: a line whose pieces cross a column's edge, or whose gaps do n
 line up with the columns of the line before, ends (or never starts) a table; a
 heading such as ``第十二条　学校应当`` has two pieces, and articles, a list of names
 run on with 、, or a heading above a list line up in fewer than three columns, or in
-fewer than three rows. Checked on 341 OCR'd pages of gazettes (generated scans and
-real ones): none gives a table row.
+fewer than three rows. Checked on 395 OCR'd pages of the scanned corpus (docs/formats.md):
+none gives a table row.
 
 Left out: tables of two columns (a label and its text look the same) or of fewer than
 three rows (a header and one row), cells merged across columns (a piece crossing a
