@@ -17,9 +17,16 @@ With a ``cache`` folder, a page's lines are kept by the sha256 of its image and 
 settings that change the result, so a rebuild never OCRs a page twice (the index
 builds keep it in ``<cache>/ocr/``, beside the embedding cache).
 
+Tables come out one row a line, cells joined by ``　`` and marked ``PlacedLine.table``
+(as the PDF reader gives them): lines whose pieces between wide gaps line up in three
+or more columns over three or more rows, a wrapped cell's tail (a line under its row
+holding only such tails) joined within its cell (``ocr_tables``).
+
 It is an optional extra (``pip install 'ragqa[ocr]'``); ``available()`` says whether it
-is installed. Left out: vertical text, tables as cells, handwriting, pages turned by
-90° (the angle classifier turns single lines upside down, not pages).
+is installed. Left out: vertical text, handwriting, pages turned by 90° (the angle
+classifier turns single lines upside down, not pages); in tables, what
+``ocr_tables`` leaves out (two columns, fewer than three rows, cells merged across
+columns, a wrapped first column).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.ingest.readers import ocr_tables
 from rag.ingest.readers.base import PlacedLine, fold_compatibility
 
 INSTALL_HINT = "install the OCR extra: pip install 'ragqa[ocr]'"
@@ -139,8 +147,18 @@ def spaced_text(text: str, chars: list | None) -> str:
     >>> spaced_text("第五条", None)
     '第五条'
     """
+    breaks = wide_gaps(text, chars)
+    return "".join(("　" if i in breaks else "") + c for i, c in enumerate(text))
+
+
+def wide_gaps(text: str, chars: list | None) -> set[int]:
+    """Where ``spaced_text`` puts a ``　``: the indexes of the characters after a wide gap.
+
+    >>> sorted(wide_gaps("甲乙丙", [[0, 20], [50, 70], [71, 91]]))
+    [1]
+    """
     if not chars or len(chars) != len(text) or len(text) < 2:
-        return text
+        return set()
     widths = [right - left for left, right in chars]
     wide = [w for w, c in zip(widths, text, strict=True) if _ideograph(c)]
     unit = statistics.median(wide or widths) or 1
@@ -148,16 +166,15 @@ def spaced_text(text: str, chars: list | None) -> str:
             if _ideograph(text[i - 1]) and _ideograph(text[i])]
     usual = statistics.median(gaps) if gaps else 0.0
     label = _LABEL.match(text)
-    out = [text[0]]
+    found = set()
     for i in range(1, len(text)):
         gap = chars[i][0] - chars[i - 1][1]
         # the space after an opening 第N条 is often a narrow one: wider than usual is enough
         at_label = label is not None and i == label.end() and gap > usual + 0.15 * unit
         if (gap > 0.6 * unit or at_label) and not text[i - 1].isspace() \
                 and not text[i].isspace():
-            out.append("　")
-        out.append(text[i])
-    return "".join(out)
+            found.add(i)
+    return found
 
 
 _LABEL = re.compile(r"^第[〇零一二三四五六七八九十百千0-9０-９]+条")
@@ -215,15 +232,66 @@ def _recognise(image, chosen: OcrSettings) -> dict:
 
 def placed_lines(found: dict) -> tuple[PlacedLine, ...]:
     """The lines of a page from the engine's boxes (``_recognise``): wide gaps as ``　``,
-    boxes on one baseline joined, top to bottom.
+    boxes on one baseline joined, top to bottom; a table's rows as one line each, cells
+    joined by ``　`` and wrapped cells joined within the cell, marked ``table``
+    (``ocr_tables.table_rows``).
 
     >>> placed_lines({"boxes": [[0.1, 0.12, 0.0, 0.2, "第五条共产", None]]})
     (PlacedLine(text='第五条共产', top=0.1, bottom=0.12, right=0.2),)
     """
-    items = [(top, bottom, left, right, spaced_text(text, chars))
+    boxes = [(top, bottom, left, right, text, chars)
              for top, bottom, left, right, text, chars in found["boxes"]]
-    return tuple(PlacedLine(marker_space(fold_compatibility(t)), top, bottom, right)
-                 for top, bottom, right, t in group_rows(items))
+    rows = row_groups(boxes)
+    pieces = [[p for box in members for p in box_pieces(*box)] for _, _, members in rows]
+    tables = {row.line: row for row in ocr_tables.table_rows(pieces, char_width(boxes))}
+    merged = {i for row in tables.values() for i in row.merged}
+    lines = []
+    for i, (top, bottom, members) in enumerate(rows):
+        if i in merged:
+            continue
+        if i in tables:
+            parts = [i, *tables[i].merged]
+            text = fold_compatibility("　".join(tables[i].cells))
+            lines.append(PlacedLine(text, top, max(rows[k][1] for k in parts),
+                                    max(m[3] for k in parts for m in rows[k][2]), table=True))
+            continue
+        text = _joined([(left, right, spaced_text(t, chars))
+                        for _, _, left, right, t, chars in members])
+        lines.append(PlacedLine(marker_space(fold_compatibility(text)), top, bottom,
+                                members[-1][3]))
+    return tuple(lines)
+
+
+def box_pieces(top: float, bottom: float, left: float, right: float, text: str,
+               chars: list | None) -> list[ocr_tables.Piece]:
+    """A box split at its wide gaps (``wide_gaps``) into pieces (top, bottom, left,
+    right, text), each piece's edges from its characters' boxes.
+
+    >>> box_pieces(0, 1, 0, 91, "甲乙丙", [[0, 20], [50, 70], [71, 91]])
+    [(0, 1, 0, 20, '甲'), (0, 1, 50, 91, '乙丙')]
+    >>> box_pieces(0, 1, 0, 91, "甲乙丙", None)
+    [(0, 1, 0, 91, '甲乙丙')]
+    """
+    breaks = sorted(wide_gaps(text, chars))
+    if not breaks or chars is None:
+        return [(top, bottom, left, right, text)]
+    bounds = [0, *breaks, len(text)]
+    return [(top, bottom, chars[a][0], chars[b - 1][1], text[a:b])
+            for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def char_width(boxes: list) -> float:
+    """A character's width on the page: the median width of the ideographs' boxes (of
+    each box's width over its characters where the engine gave no character boxes).
+
+    >>> char_width([(0, 1, 0, 40, "甲乙", [[0, 20], [20, 40]]), (0, 1, 0, 30, "丙", None)])
+    20.0
+    """
+    widths = [x1 - x0 for *_, text, chars in boxes if chars and len(chars) == len(text)
+              for c, (x0, x1) in zip(text, chars, strict=True) if _ideograph(c)]
+    if not widths:
+        widths = [(right - left) / len(text) for _, _, left, right, text, _ in boxes if text]
+    return statistics.median(widths) if widths else 0.01
 
 
 _MARKER = re.compile(r"^(#{1,6}(?=[^#\s])|[-*](?=[\u3400-\u9fff]))")
@@ -251,6 +319,13 @@ def group_rows(
     ...             (0.2, 0.22, 0, 0.09, "丙")])
     [(0.1, 0.12, 0.9, '甲　乙'), (0.2, 0.22, 0.09, '丙')]
     """
+    return [(top, bottom, members[-1][3], _joined([m[2:5] for m in members]))
+            for top, bottom, members in row_groups(items)]
+
+
+def row_groups(items: list) -> list[tuple[float, float, list]]:
+    """Boxes (top, bottom, left, right, …) on one baseline together: rows (top, bottom,
+    the boxes left to right), top to bottom (see ``group_rows``)."""
     rows: list[list] = []
     for item in sorted(items, key=lambda x: (x[0], x[2])):
         top, bottom = item[0], item[1]
@@ -262,12 +337,13 @@ def group_rows(
                 rows[-1][2].append(item)
                 continue
         rows.append([top, bottom, [item]])
-    out = []
-    for top, bottom, members in rows:
-        members.sort(key=lambda x: x[2])
-        text = members[0][4]
-        for previous, item in zip(members, members[1:], strict=False):
-            gap = item[2] - previous[3]
-            text += ("　" if gap > 0 else "") + item[4]
-        out.append((top, bottom, members[-1][3], text))
-    return out
+    return [(top, bottom, sorted(members, key=lambda x: x[2]))
+            for top, bottom, members in rows]
+
+
+def _joined(members: list[tuple[float, float, str]]) -> str:
+    """Boxes (left, right, text), left to right, joined with ``　`` where apart."""
+    text = members[0][2]
+    for previous, item in zip(members, members[1:], strict=False):
+        text += ("　" if item[0] - previous[1] > 0 else "") + item[2]
+    return text
