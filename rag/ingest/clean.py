@@ -5,7 +5,8 @@ Three separate jobs, all pure functions:
 1. ``strip_page_furniture`` drops page footers (`—１—`, `- 12 -`), running headers and
    county page markers, and keeps the page number of every remaining line.
 2. ``join_lines`` rebuilds paragraphs from lines broken mid-sentence, keeping real
-   paragraph, item and heading breaks.
+   paragraph, item and heading breaks, also where OCR lost the space after a label
+   (第六章附则, 第四十六条本办法…) but not at a reference that opens a line (第十二条规定的).
 3. ``display_text`` makes text read as proper Chinese (`«»`→`《》`, `.`→`。` where it is
    sentence punctuation); ``search_text`` is the separate normalization for matching
    (NFKC and friends) that never reaches what a user sees.

@@ -4,7 +4,8 @@ A document is article-structured when its paragraphs open a run of 第N条 headi
 sequence (第一条, 第二条, …), whatever its title ends in. The run admits the forms of
 real texts: articles inserted by amendment (第一百三十三条之一 after 第一百三十三条),
 articles reduced to （删除）, bracketed article titles (第五条【适用范围】). A 第N条 out of
-sequence (a quotation, a reference) is never an article.
+sequence (a quotation, a reference) is never an article; one whose space OCR lost
+(第四十六条本办法…) is one only as the next article of a run already going.
 
 Above the articles stands the hierarchy 编 > 分编 > 章 > 节 (and 一、 headings directly
 above an article, as judicial interpretations use them); a standalone 附则 closes
