@@ -233,6 +233,7 @@ def _ocr_regulation() -> tuple[str, list[str], dict[str, str]]:
     """A small regulation as a scan's OCR gives it: lines hard-wrapped at one width, some
     第N章 and 第N条 labels with the space after them lost, and references to 第十二条 and
     第二章 at the start of lines (after a full-width line that ends a sentence).
+    第九条 follows an article whose full stop OCR lost too.
     Returns the text, the article labels and each article's chapter."""
     from rag.numerals import int_to_chinese
 
@@ -264,6 +265,8 @@ def _ocr_regulation() -> tuple[str, list[str], dict[str, str]]:
                 body = filled(head, "第二章规定的程序，县人民政府另行规定。")
             elif number == 4:  # ends a sentence at the full width, the next label glued
                 body = filled(head, "")
+            elif number == 8:  # OCR lost the full stop too, the next label glued
+                body = head + "，并向社会公布"
             else:
                 body = head + "，并向社会公布。"
             lines += wrapped(body)
@@ -274,7 +277,8 @@ def _ocr_regulation() -> tuple[str, list[str], dict[str, str]]:
 
 def test_labels_ocr_glued_to_their_text(tmp_path):
     text, labels, paths = _ocr_regulation()
-    assert "\n第五条本办法" in text and "\n第十二条规定的情形" in text and "\n第二章决策" in text
+    for line in ("公布\n第九条本办法", "\n第五条本办法", "\n第十二条规定的情形", "\n第二章决策"):
+        assert line in text
     (tmp_path / "ocr.txt").write_text(text, encoding="utf-8")
     ingested = ingest(tmp_path)
     [document] = ingested.documents

@@ -288,12 +288,16 @@ def _last_line_length(paragraph: str, width: int) -> int:
     return len(paragraph) % width if width and len(paragraph) > width else len(paragraph)
 
 
+_OPEN_ENDS = ("、", "，", ",", "（", "(", "《", "“", "‘")  # a sentence goes on after these
+
+
 def _keeps_break(previous: str, line: str, width: int) -> bool:
     """Whether the break between a paragraph so far and the next line is a real one.
 
     An article whose label lost its space to OCR opens a paragraph after a sentence's end,
-    even a full-width line's (a reference such as 第十二条规定的 never does, see
-    UNSPACED_ARTICLE_RE), and after a heading:
+    even a full-width line's, after a heading, and after a line short of the full width
+    (a paragraph's last, its full stop lost to OCR too); a reference such as 第十二条规定的
+    never does (see UNSPACED_ARTICLE_RE):
 
     >>> _keeps_break("一二三四五六七八九十一二三四五六七。", "第四十六条本办法自公布", 18)
     True
@@ -302,6 +306,12 @@ def _keeps_break(previous: str, line: str, width: int) -> bool:
     >>> _keeps_break("一二三四五六七八九十一二三四五六七。", "第十二条规定的情形，由", 18)
     False
     >>> _keeps_break("一二三四五六七八九十一二三四五六七八", "第四十六条本办法自公布", 18)
+    False
+    >>> _keeps_break("依法追究刑事责任", "第四十六条本办法自公布", 18)
+    True
+    >>> _keeps_break("依法追究刑事责任", "第十二条规定的情形", 18)
+    False
+    >>> _keeps_break("第九条、", "第十条删除了对重点用能单位", 18)  # a list of references
     False
 
     A heading that lost its space opens a paragraph when it is short of the full width;
@@ -314,9 +324,11 @@ def _keeps_break(previous: str, line: str, width: int) -> bool:
     """
     if starts_block(line) and not (unspaced_heading(line) and _full_width(line, width)):
         return True
-    if UNSPACED_ARTICLE_RE.match(line) and (ends_sentence(previous) or _heading(previous)):
-        return True
     short = _last_line_length(previous, width) < width - 1
+    open_end = previous.rstrip(" 　").endswith(_OPEN_ENDS)
+    if UNSPACED_ARTICLE_RE.match(line) and ((short and not open_end) or ends_sentence(previous)
+                                            or _heading(previous)):
+        return True
     if ends_sentence(previous) and short:
         return True
     heading_like = starts_block(previous) and not ARTICLE_RE.match(previous)
