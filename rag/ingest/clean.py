@@ -288,6 +288,20 @@ def _last_line_length(paragraph: str, width: int) -> int:
     return len(paragraph) % width if width and len(paragraph) > width else len(paragraph)
 
 
+def glued_article_opens(previous: str, line: str) -> bool:
+    """Whether a line that opens with an article label OCR glued to its text
+    (UNSPACED_ARTICLE_RE) opens a paragraph after ``previous``, whatever their widths:
+    after a sentence's end or a heading. A reference (第十二条规定的) never does.
+
+    >>> glued_article_opens("县人民政府负责。", "第四十六条本办法"), glued_article_opens("第六章附则", "第四十六条本办法")
+    (True, True)
+    >>> glued_article_opens("县人民政府负责。", "第十二条规定的情形"), glued_article_opens("县人民政府", "第四十六条本办法")
+    (False, False)
+    """
+    return bool(UNSPACED_ARTICLE_RE.match(line)) and (ends_sentence(previous)
+                                                       or _heading(previous))
+
+
 _OPEN_ENDS = ("、", "，", ",", "（", "(", "《", "“", "‘")  # a sentence goes on after these
 
 
@@ -325,9 +339,9 @@ def _keeps_break(previous: str, line: str, width: int) -> bool:
     if starts_block(line) and not (unspaced_heading(line) and _full_width(line, width)):
         return True
     short = _last_line_length(previous, width) < width - 1
-    open_end = previous.rstrip(" 　").endswith(_OPEN_ENDS)
-    if UNSPACED_ARTICLE_RE.match(line) and ((short and not open_end) or ends_sentence(previous)
-                                            or _heading(previous)):
+    if glued_article_opens(previous, line) or (
+            short and UNSPACED_ARTICLE_RE.match(line)
+            and not previous.rstrip(" 　").endswith(_OPEN_ENDS)):
         return True
     if ends_sentence(previous) and short:
         return True
