@@ -144,7 +144,8 @@ SECTION_RE = re.compile(rf"^第([{_CN}]+)节(?:[\s　]|$)")
 MAX_HEADING_CHARS = 30  # a heading paragraph is no longer than this
 # OCR may drop the space after a label: 第六章附则, 第四十六条本办法……
 MAX_UNSPACED_TITLE = 16
-_UNSPACED_HEADING = re.compile(rf"^(第[{_CN}]+(?:分编|编|章|节))(\S.{{0,{MAX_UNSPACED_TITLE - 1}}})$")
+HEADING_LABEL = rf"第[{_CN}]+(?:分编|编|章|节)"  # the label of any level above the articles
+_UNSPACED_HEADING = re.compile(rf"^({HEADING_LABEL})(\S.{{0,{MAX_UNSPACED_TITLE - 1}}})$")
 # what follows a label that a sentence refers to (第十二条规定的, 第六章的, 第三条第二款,
 # 第五条至第七条, 第二条、第三条), never the words an article or a title opens with
 _REFERENCE_AFTER = r"规定|[的之所至和与及或、第，。；：,.;:！？!?）)”]"

@@ -31,6 +31,7 @@ from rag.ingest.clean import (
     ARTICLE_RE,
     BOOK_RE,
     CHAPTER_RE,
+    HEADING_LABEL,
     MAX_HEADING_CHARS,
     PART_RE,
     SECTION_RE,
@@ -174,7 +175,7 @@ def clean_heading(text: str) -> str:
     >>> clean_heading("第六章附则"), clean_heading("第二节一般规定")  # OCR lost the space
     ('第六章 附则', '第二节 一般规定')
     """
-    m = re.match(rf"^(第[{_CN}]+(?:分编|编|章|节))[\s　]*(.*)$", text)
+    m = re.match(rf"^({HEADING_LABEL})[\s　]*(.*)$", text)
     if not m:
         return compact(text)
     return f"{m.group(1)} {compact(m.group(2))}".strip()
