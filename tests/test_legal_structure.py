@@ -222,3 +222,73 @@ def test_eval_harness_on_a_second_corpus(law_pipeline, folder, tmp_path):
     assert metrics["by_type.clause.citation.accuracy"] == 1.0
     assert metrics["retrieval.hit@5"] >= 0.8
 
+
+
+# ---------------------------------------------------------------- labels OCR glued to their text
+
+_OCR_WIDTH = 20
+
+
+def _ocr_regulation() -> tuple[str, list[str], dict[str, str]]:
+    """A small regulation as a scan's OCR gives it: lines hard-wrapped at one width, some
+    第N章 and 第N条 labels with the space after them lost, and references to 第十二条 and
+    第二章 at the start of lines (after a full-width line that ends a sentence).
+    第九条 follows an article whose full stop OCR lost too.
+    Returns the text, the article labels and each article's chapter."""
+    from rag.numerals import int_to_chinese
+
+    def wrapped(paragraph: str) -> list[str]:
+        return [paragraph[i:i + _OCR_WIDTH] for i in range(0, len(paragraph), _OCR_WIDTH)]
+
+    def filled(head: str, tail: str) -> str:
+        """``head`` padded with words to a whole number of full lines, ending in 。"""
+        pad = "县人民政府有关部门依照职责做好相关工作"
+        text = head
+        while (len(text) + 1) % _OCR_WIDTH:
+            text += pad[len(text) % len(pad)]
+        return text + "。" + tail
+
+    chapters = [("第一章", "总则", 5, True), ("第二章", "决策草案的形成", 9, True),
+                ("第三章", "附则", 2, False)]
+    lines = ["某县重大行政决策程序实施办法", "（2023年3月1日某县人民政府令第1号公布）"]
+    labels, paths, number = [], {}, 0
+    for chapter, name, count, glued_heading in chapters:
+        lines.append(f"{chapter}{name}" if glued_heading else f"{chapter}　{name}")
+        for _ in range(count):
+            number += 1
+            label = f"第{int_to_chinese(number)}条"
+            glued = number % 3 != 1  # 第二条, 第三条, 第五条 … lose their space
+            head = f"{label}{'' if glued else '　'}本办法所称事项由县人民政府负责"
+            if number == 11:  # the next article referred to at a line start
+                body = filled(head, "第十二条规定的情形，由县人民政府决定。")
+            elif number == 7:  # a chapter referred to at a line start
+                body = filled(head, "第二章规定的程序，县人民政府另行规定。")
+            elif number == 4:  # ends a sentence at the full width, the next label glued
+                body = filled(head, "")
+            elif number == 8:  # OCR lost the full stop too, the next label glued
+                body = head + "，并向社会公布"
+            else:
+                body = head + "，并向社会公布。"
+            lines += wrapped(body)
+            labels.append(label)
+            paths[label] = f"{chapter} {name}"
+    return "\n".join(lines) + "\n", labels, paths
+
+
+def test_labels_ocr_glued_to_their_text(tmp_path):
+    text, labels, paths = _ocr_regulation()
+    for line in ("公布\n第九条本办法", "\n第五条本办法", "\n第十二条规定的情形", "\n第二章决策"):
+        assert line in text
+    (tmp_path / "ocr.txt").write_text(text, encoding="utf-8")
+    ingested = ingest(tmp_path)
+    [document] = ingested.documents
+    passages = [p for p in ingested.passages if p.article]
+    assert [p.article for p in passages] == labels
+    assert {p.article: p.chapter for p in passages} == paths
+    assert [p.article_no for p in passages] == list(range(1, len(labels) + 1))
+    # the text stays as printed: the glued label, the reference inside its article
+    assert passages[4].text.startswith("第五条本办法所称")
+    assert "。第十二条规定的情形，由县人民政府决定。" in passages[10].text
+    assert "。第二章规定的程序" in passages[6].text
+    [check] = article_checks(ingested.documents, ingested.passages)
+    assert check.ok and check.articles == len(labels), check.line()

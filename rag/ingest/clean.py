@@ -5,7 +5,8 @@ Three separate jobs, all pure functions:
 1. ``strip_page_furniture`` drops page footers (`—１—`, `- 12 -`), running headers and
    county page markers, and keeps the page number of every remaining line.
 2. ``join_lines`` rebuilds paragraphs from lines broken mid-sentence, keeping real
-   paragraph, item and heading breaks.
+   paragraph, item and heading breaks, also where OCR lost the space after a label
+   (第六章附则, 第四十六条本办法…) but not at a reference that opens a line (第十二条规定的).
 3. ``display_text`` makes text read as proper Chinese (`«»`→`《》`, `.`→`。` where it is
    sentence punctuation); ``search_text`` is the separate normalization for matching
    (NFKC and friends) that never reaches what a user sees.
@@ -133,10 +134,47 @@ def _printed_page(ordinal: int, anchors: list[tuple[int, int]]) -> int | None:
 # ---------------------------------------------------------------- structure markers
 
 _CN = CHINESE_NUMERAL_CHARS
-ARTICLE_RE = re.compile(rf"^第([{_CN}0-9０-９]+)条(?:之[{_CN}]+)?(?=[\s　【（(]|$)")  # 第三条之一
-BOOK_RE = re.compile(rf"^第([{_CN}]+)(?:分)?编(?:[\s　]|$)")  # 编 and 分编 of a code
+# the labels of the legal hierarchy, each followed by a space, a bracket or the line end;
+# ``rag.ingest.structure`` reads the hierarchy with these same patterns
+ARTICLE_RE = re.compile(rf"^第([{_CN}0-9０-９]+)条(?:之([{_CN}]+))?(?=[\s　【（(]|$)")  # 第三条之一
+BOOK_RE = re.compile(rf"^第([{_CN}]+)编(?:[\s　]|$)")
+PART_RE = re.compile(rf"^第([{_CN}]+)分编(?:[\s　]|$)")  # 分编 of a code
 CHAPTER_RE = re.compile(rf"^第([{_CN}]+)章(?:[\s　]|$)")
 SECTION_RE = re.compile(rf"^第([{_CN}]+)节(?:[\s　]|$)")
+MAX_HEADING_CHARS = 30  # a heading paragraph is no longer than this
+# OCR may drop the space after a label: 第六章附则, 第四十六条本办法……
+MAX_UNSPACED_TITLE = 16
+HEADING_LABEL = rf"第[{_CN}]+(?:分编|编|章|节)"  # the label of any level above the articles
+_UNSPACED_HEADING = re.compile(rf"^({HEADING_LABEL})(\S.{{0,{MAX_UNSPACED_TITLE - 1}}})$")
+# what follows a label that a sentence refers to (第十二条规定的, 第六章的, 第三条第二款,
+# 第五条至第七条, 第二条、第三条), never the words an article or a title opens with
+_REFERENCE_AFTER = r"规定|[的之所至和与及或、第，。；：,.;:！？!?）)”]"
+UNSPACED_ARTICLE_RE = re.compile(
+    rf"^第([{_CN}0-9０-９]+)条(?:之([{_CN}]+))?(?![\s　【（(]|$|{_REFERENCE_AFTER})")
+_TITLE_STOPS = re.compile(rf"[，。；：,;:！？!?“”\"]|^(?:{_REFERENCE_AFTER})")
+
+
+def unspaced_heading(text: str) -> tuple[str, str] | None:
+    """(label, title) of a heading line whose space after 第N章 / 第N节 / 第N编 / 第N分编
+    OCR dropped: the whole line, a short title (at most MAX_UNSPACED_TITLE characters)
+    with no sentence punctuation, not opening the way a reference does (规定, 的, 第…).
+
+    >>> unspaced_heading("第六章附则"), unspaced_heading("第二节一般规定")
+    (('第六章', '附则'), ('第二节', '一般规定'))
+    >>> unspaced_heading("第一编总则"), unspaced_heading("第三分编准合同")
+    (('第一编', '总则'), ('第三分编', '准合同'))
+    >>> unspaced_heading("第六章规定的情形，由县人民政府决定")  # a reference in a sentence
+    >>> unspaced_heading("第六章的规定适用于"), unspaced_heading("第三章第二节规定")
+    (None, None)
+    >>> unspaced_heading("第二章决策草案的形成和公众参与程序及专家论证")  # too long a title
+    >>> unspaced_heading("第六章　附则")  # spaced: CHAPTER_RE's
+    """
+    m = _UNSPACED_HEADING.match(text.strip())
+    if not m or _TITLE_STOPS.search(m.group(2)):
+        return None
+    return m.group(1), m.group(2)
+
+
 _HEADING_RES = (
     re.compile(rf"^[{_CN}]+、"),  # 一、
     re.compile(rf"^[（(][{_CN}]+[）)]"),  # (一) （一）
@@ -165,10 +203,12 @@ def starts_block(text: str) -> bool:
     False
     >>> [starts_block(s) for s in ("第三条之一　在", "第一分编　通则", "目　　录", "附则规定")]
     [True, True, True, False]
+    >>> [starts_block(s) for s in ("第六章附则", "第二节一般规定", "第六章规定的情形，由")]
+    [True, True, False]
     """
     text = text.lstrip("　 ")
     if (ARTICLE_RE.match(text) or CHAPTER_RE.match(text) or SECTION_RE.match(text)
-            or BOOK_RE.match(text)):
+            or BOOK_RE.match(text) or PART_RE.match(text) or unspaced_heading(text)):
         return True
     return any(p.match(text) for p in _HEADING_RES)
 
@@ -249,15 +289,80 @@ def _last_line_length(paragraph: str, width: int) -> int:
     return len(paragraph) % width if width and len(paragraph) > width else len(paragraph)
 
 
+def glued_article_opens(previous: str, line: str) -> bool:
+    """Whether a line that opens with an article label OCR glued to its text
+    (UNSPACED_ARTICLE_RE) opens a paragraph after ``previous``, whatever their widths:
+    after a sentence's end or a heading. A reference (第十二条规定的) never does.
+
+    >>> glued_article_opens("县人民政府负责。", "第四十六条本办法"), glued_article_opens("第六章附则", "第四十六条本办法")
+    (True, True)
+    >>> glued_article_opens("县人民政府负责。", "第十二条规定的情形"), glued_article_opens("县人民政府", "第四十六条本办法")
+    (False, False)
+    """
+    return bool(UNSPACED_ARTICLE_RE.match(line)) and (ends_sentence(previous)
+                                                       or _heading(previous))
+
+
+_OPEN_ENDS = ("、", "，", ",", "（", "(", "《", "“", "‘")  # a sentence goes on after these
+
+
 def _keeps_break(previous: str, line: str, width: int) -> bool:
-    if starts_block(line):
+    """Whether the break between a paragraph so far and the next line is a real one.
+
+    An article whose label lost its space to OCR opens a paragraph after a sentence's end,
+    even a full-width line's, after a heading, and after a line short of the full width
+    (a paragraph's last, its full stop lost to OCR too); a reference such as 第十二条规定的
+    never does (see UNSPACED_ARTICLE_RE):
+
+    >>> _keeps_break("一二三四五六七八九十一二三四五六七。", "第四十六条本办法自公布", 18)
+    True
+    >>> _keeps_break("第六章附则", "第四十六条本办法自公布", 18)
+    True
+    >>> _keeps_break("一二三四五六七八九十一二三四五六七。", "第十二条规定的情形，由", 18)
+    False
+    >>> _keeps_break("一二三四五六七八九十一二三四五六七八", "第四十六条本办法自公布", 18)
+    False
+    >>> _keeps_break("依法追究刑事责任", "第四十六条本办法自公布", 18)
+    True
+    >>> _keeps_break("依法追究刑事责任", "第十二条规定的情形", 18)
+    False
+    >>> _keeps_break("第九条、", "第十条删除了对重点用能单位", 18)  # a list of references
+    False
+
+    A heading that lost its space opens a paragraph when it is short of the full width;
+    a full-width line that opens with 第N章 is a wrapped sentence going on:
+
+    >>> _keeps_break("县人民政府负责。", "第六章附则", 18)
+    True
+    >>> _keeps_break("依照本办法", "第三章明确的事项由县人民政", 14)
+    False
+    """
+    if starts_block(line) and not (unspaced_heading(line) and _full_width(line, width)):
         return True
     short = _last_line_length(previous, width) < width - 1
+    if glued_article_opens(previous, line) or (
+            short and UNSPACED_ARTICLE_RE.match(line)
+            and not previous.rstrip(" 　").endswith(_OPEN_ENDS)):
+        return True
     if ends_sentence(previous) and short:
         return True
     heading_like = starts_block(previous) and not ARTICLE_RE.match(previous)
     heading_like = heading_like and not ends_sentence(previous)
     return heading_like and len(previous) <= max(6, width * 0.6)
+
+
+def _full_width(line: str, width: int) -> bool:
+    """A line as long as the text's full lines (one character of slack): a wrapped one."""
+    return width >= 12 and len(line.strip()) >= width - 1
+
+
+def _heading(text: str) -> bool:
+    """A chapter, section or book heading line, spaced or not, or a standalone 附则."""
+    if len(text) > MAX_HEADING_CHARS or ends_sentence(text):
+        return False
+    return bool(CHAPTER_RE.match(text) or SECTION_RE.match(text) or BOOK_RE.match(text)
+                or PART_RE.match(text) or unspaced_heading(text)
+                or re.fullmatch(r"附[\s　]*则", text))
 
 
 def glue(left: str, right: str) -> str:

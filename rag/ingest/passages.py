@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from rag.ingest.clean import MAX_HEADING_CHARS
 from rag.ingest.structure import (
     CHAPTER,
-    MAX_HEADING_CHARS,
     article_label,
     article_run,
     attachment_label,
@@ -33,6 +33,7 @@ from rag.ingest.structure import (
     is_preface_heading,
     numbered_heading,
     structure_level,
+    unspaced_article_label,
 )
 from rag.numerals import int_to_chinese
 from rag.types import Document, Paragraph, Passage
@@ -162,7 +163,7 @@ def _article_pieces(paragraphs: list[Paragraph], starts: list[int], params: Chun
                 after = _push(after, *heading)
             else:
                 body.append(paragraphs[k])
-        label = article_label(body[0].text)
+        label = article_label(body[0].text) or unspaced_article_label(body[0].text)
         assert label is not None  # article_run chose this paragraph by its label
         template = _Piece("", body[0].page, chapter=_path_label(path), article=label.label,
                           article_no=label.number)

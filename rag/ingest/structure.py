@@ -4,7 +4,8 @@ A document is article-structured when its paragraphs open a run of 第N条 headi
 sequence (第一条, 第二条, …), whatever its title ends in. The run admits the forms of
 real texts: articles inserted by amendment (第一百三十三条之一 after 第一百三十三条),
 articles reduced to （删除）, bracketed article titles (第五条【适用范围】). A 第N条 out of
-sequence (a quotation, a reference) is never an article.
+sequence (a quotation, a reference) is never an article; one whose space OCR lost
+(第四十六条本办法…) is one only as the next article of a run already going.
 
 Above the articles stands the hierarchy 编 > 分编 > 章 > 节 (and 一、 headings directly
 above an article, as judicial interpretations use them); a standalone 附则 closes
@@ -26,26 +27,30 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.ingest.clean import (
+    ARTICLE_RE,
+    BOOK_RE,
+    CHAPTER_RE,
+    HEADING_LABEL,
+    MAX_HEADING_CHARS,
+    PART_RE,
+    SECTION_RE,
+    UNSPACED_ARTICLE_RE,
+    unspaced_heading,
+)
 from rag.numerals import CHINESE_NUMERAL_CHARS, chinese_to_int
 from rag.types import LEGAL_KINDS, Document, Passage
 
 _CN = CHINESE_NUMERAL_CHARS
-ARTICLE_LABEL_RE = re.compile(
-    rf"^第([{_CN}0-9０-９]+)条(?:之([一二三四五六七八九十]+))?(?=[\s　【（(]|$)"
-)
-BOOK_RE = re.compile(rf"^第([{_CN}]+)编(?:[\s　]|$)")
-PART_RE = re.compile(rf"^第([{_CN}]+)分编(?:[\s　]|$)")
-CHAPTER_RE = re.compile(rf"^第([{_CN}]+)章(?:[\s　]|$)")
-SECTION_RE = re.compile(rf"^第([{_CN}]+)节(?:[\s　]|$)")
 _NUMBERED_HEADING = re.compile(rf"^[{_CN}]+、")
 _ATTACHMENT = re.compile(r"^(附件|附表)\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?")
 _SENTENCE_PUNCT = re.compile(r"[。；;，,：:！？!?]")
-MAX_HEADING_CHARS = 30
 MIN_RUN = 2  # articles in sequence that make a document article-structured
 MAX_SKIP = 2  # articles a run may miss when the labels after the gap go on in sequence
 
 # levels of the hierarchy; a standalone 附则 is level 0 and closes every level
 BOOK, PART, CHAPTER, SECTION = 1, 2, 3, 4
+_LEVELS = {"编": BOOK, "分编": PART, "章": CHAPTER, "节": SECTION}
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,31 @@ def article_label(text: str) -> ArticleLabel | None:
     ('第五条', 93)
     >>> article_label("第十二条规定的情形") is None
     True
+    >>> article_label("第四十六条本办法自公布之日起施行") is None  # see unspaced_article_label
+    True
     """
-    m = ARTICLE_LABEL_RE.match(text)
+    return _label(ARTICLE_RE.match(text))
+
+
+def unspaced_article_label(text: str) -> ArticleLabel | None:
+    """The label of a paragraph that opens 第N条 with no space after it (OCR dropped it),
+    or None. Such a label is an article only where ``article_run`` expects exactly it.
+    A reference in a sentence (第十二条规定的, 第三条第二款, 第五条至第七条) is never one.
+
+    >>> unspaced_article_label("第四十六条本办法自公布之日起施行")
+    ArticleLabel(label='第四十六条', number=46, sub=0)
+    >>> unspaced_article_label("第二条之一县人民政府").label
+    '第二条之一'
+    >>> [unspaced_article_label(t) for t in ("第十二条规定的情形", "第三条第二款", "第五条至第七条",
+    ...                                      "第十二条的规定", "第十条所称", "第二条、第三条")]
+    [None, None, None, None, None, None]
+    >>> unspaced_article_label("第五条　本办法") is None  # spaced: article_label's
+    True
+    """
+    return _label(UNSPACED_ARTICLE_RE.match(text))
+
+
+def _label(m: re.Match[str] | None) -> ArticleLabel | None:
     if not m:
         return None
     try:
@@ -94,13 +122,30 @@ def article_run(texts: Sequence[str]) -> list[int]:
     [0, 1, 2, 3, 4]
     >>> article_run(["第一条　只有一条"])
     []
+
+    A label OCR glued to its text (``unspaced_article_label``) is taken only as exactly
+    the next article of a run already going: never to start one, never across a gap.
+
+    >>> article_run(["第一条　甲", "第二条乙", "第二条规定的情形", "第三条丙", "第五条丁"])
+    [0, 1, 3]
+    >>> article_run(["第一条甲", "第二条乙"])
+    []
     """
     labels = [(i, label) for i, text in enumerate(texts)
               if (label := article_label(text)) is not None]
+    following = {i: labels[k + 1][1] if k + 1 < len(labels) else None
+                 for k, (i, _) in enumerate(labels)}
+    spaced = dict(labels)
     starts: list[int] = []
     expected, sub = 1, 0
-    for position, (i, label) in enumerate(labels):
-        after = labels[position + 1][1] if position + 1 < len(labels) else None
+    for i, text in enumerate(texts):
+        if i not in spaced:
+            glued = unspaced_article_label(text) if starts else None
+            if glued is not None and glued.sub == 0 and glued.number == expected:
+                starts.append(i)
+                expected, sub = glued.number + 1, 0
+            continue
+        label, after = spaced[i], following[i]
         if label.sub == 0 and (label.number == expected or (
                 starts and expected < label.number <= expected + MAX_SKIP
                 and after is not None and after.sub == 0
@@ -127,8 +172,10 @@ def clean_heading(text: str) -> str:
 
     >>> clean_heading("第一章　总　则"), clean_heading("第二分编　典型合同"), clean_heading("附　　则")
     ('第一章 总则', '第二分编 典型合同', '附则')
+    >>> clean_heading("第六章附则"), clean_heading("第二节一般规定")  # OCR lost the space
+    ('第六章 附则', '第二节 一般规定')
     """
-    m = re.match(rf"^(第[{_CN}]+(?:分编|编|章|节))[\s　]*(.*)$", text)
+    m = re.match(rf"^({HEADING_LABEL})[\s　]*(.*)$", text)
     if not m:
         return compact(text)
     return f"{m.group(1)} {compact(m.group(2))}".strip()
@@ -142,6 +189,14 @@ def structure_level(text: str) -> int | None:
     [1, 2, 3]
     >>> [structure_level(t) for t in ("第一节　一般规定", "附　　则", "第十二条　学校", "附则规定")]
     [4, 0, None, None]
+
+    A heading whose space OCR dropped (``rag.ingest.clean.unspaced_heading``) counts; a
+    reference opening a sentence does not:
+
+    >>> [structure_level(t) for t in ("第一编总则", "第一分编通则", "第六章附则", "第二节一般规定")]
+    [1, 2, 3, 4]
+    >>> structure_level("第六章规定的情形，由县人民政府决定"), structure_level("第三章第二节规定")
+    (None, None)
     """
     if len(text) > MAX_HEADING_CHARS:
         return None
@@ -149,6 +204,8 @@ def structure_level(text: str) -> int | None:
                            (SECTION, SECTION_RE)):
         if pattern.match(text):
             return level
+    if glued := unspaced_heading(text):
+        return _LEVELS[glued[0][-2:] if glued[0].endswith("分编") else glued[0][-1]]
     if compact(text) == "附则":
         return 0
     return None
@@ -318,7 +375,8 @@ def article_checks(documents: Sequence[Document], passages: Sequence[Passage]
     """The check for every document that has articles or 第N条 headings, in document order.
 
     A heading not taken as an article (out of sequence, a numbering slip in the source)
-    shows as a mismatch; so does an article lost in splitting.
+    shows as a mismatch; so does an article lost in splitting. A label glued to its text
+    (``unspaced_article_label``) is a heading only where the article run takes it.
     """
     labels: dict[str, set[str]] = {}
     for p in passages:
@@ -326,7 +384,10 @@ def article_checks(documents: Sequence[Document], passages: Sequence[Passage]
             labels.setdefault(p.doc_id, set()).add(p.article)
     checks = []
     for d in documents:
-        headings = sum(article_label(p.text) is not None for p in d.paragraphs)
+        texts = [p.text for p in d.paragraphs if p.text.strip()]
+        headings = sum(article_label(t) is not None for t in texts)
+        # labels OCR glued to their text count where the run takes them as articles
+        headings += sum(article_label(texts[i]) is None for i in article_run(texts))
         articles = len(labels.get(d.id, ()))
         if headings or articles:
             checks.append(ArticleCheck(d.id, d.title, d.kind, headings, articles))

@@ -29,7 +29,13 @@ import math
 import re
 import unicodedata
 
-from rag.ingest.clean import Line, starts_block, strip_page_furniture
+from rag.ingest.clean import (
+    Line,
+    glued_article_opens,
+    starts_block,
+    strip_page_furniture,
+    unspaced_heading,
+)
 from rag.ingest.readers.base import Extracted, PageText
 
 EDGE_LINES = 2  # lines at each end of a page that may be furniture
@@ -137,6 +143,22 @@ def to_lines(extracted: Extracted) -> list[Line]:
     return lines
 
 
+def _opens_block(previous: str, text: str, full: bool) -> bool:
+    """Whether ``text`` opens a block after the (full) line ``previous``: as
+    ``starts_block`` says, but a heading that lost its space to OCR (第六章附则) only when
+    its line is short of the margin, and an article label glued to its text (第四十六条本办法)
+    after a sentence's end (``glued_article_opens``).
+
+    >>> _opens_block("依照本办法", "第三章明确的事项由县人民政府", True)
+    False
+    >>> _opens_block("县人民政府负责。", "第六章附则", False), _opens_block("负责。", "第五条本办法", True)
+    (True, True)
+    """
+    if unspaced_heading(text):
+        return not full
+    return starts_block(text) or glued_article_opens(previous, text)
+
+
 def reflow(kept: list[tuple[str, int, float | None]]) -> list[tuple[str, int]]:
     """Lines of one page with justified paragraphs joined (see the module docstring).
 
@@ -163,7 +185,7 @@ def reflow(kept: list[tuple[str, int, float | None]]) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     joining = False
     for (text, n, right), is_full in zip(kept, full, strict=True):
-        if joining and right is not None and not starts_block(text):
+        if joining and right is not None and not _opens_block(out[-1][0], text, is_full):
             out[-1] = (out[-1][0] + text, out[-1][1])
         else:
             out.append((text, n))
