@@ -173,6 +173,40 @@ def test_scanned_page_is_read_by_ocr_and_recorded(made, monkeypatch, tmp_path):
     assert starts == want  # the space after 第X条 survives OCR, so articles still start
 
 
+def test_a_line_the_detector_missed_is_read_by_a_second_look(made, monkeypatch, tmp_path):
+    """Page 24 of 002 as ``--scanned all`` scans it (the pages before it drawn first, so
+    it gets the same rotation and noise): OCR's detector misses whole lines of it, among
+    them the first line of 第三十二条, so the regulation lost the article. The second
+    look at the bands between rows reads them."""
+    pytest.importorskip("rapidocr_onnxruntime")
+    import pypdf
+
+    from rag.ingest.corpus import read_corpus
+    from rag.ingest.readers import ocr, read_bytes
+    from rag.ingest.readers.pages import to_lines
+    from tests.make_documents import SEED, write_scan
+
+    stem = "002_97e5f3168bf50f07"
+    index = [f.name for f in read_corpus("corpus").files].index(f"{stem}.txt")
+    scanned = write_scan(made / "pdf" / f"{stem}.pdf", tmp_path, (0, 24), SEED + index)
+    writer = pypdf.PdfWriter()
+    writer.add_page(pypdf.PdfReader(scanned).pages[23])
+    one = tmp_path / "page24.pdf"
+    with one.open("wb") as handle:
+        writer.write(handle)
+
+    def text(cache: Path) -> str:
+        return "\n".join(x.text for x in to_lines(read_bytes(one.name, one.read_bytes(),
+                                                               ocr_cache=cache)))
+
+    read = text(tmp_path / "ocr")
+    assert "第三十二条　尾矿库闭库工作及闭库后的安全管理由原生产经营单位负责" in read
+    assert "第三十六条" in read
+    monkeypatch.setattr(ocr, "second_look", lambda *args: [])
+    first_pass = text(tmp_path / "first")
+    assert "第三十二条" not in first_pass and len(first_pass) < len(read)
+
+
 def test_scanned_pages_keep_the_documents_of_a_congress_gazette(made, from_pdf, tmp_path):
     """000 as printed with two of its pages scanned (OCR loses the small full stops at
     line ends and reads commas full-width): page 1, where a 公告 is followed by the
