@@ -177,7 +177,7 @@ def test_a_line_the_detector_missed_is_read_by_a_second_look(made, monkeypatch, 
     """Page 24 of 002 as ``--scanned all`` scans it (the pages before it drawn first, so
     it gets the same rotation and noise): OCR's detector misses whole lines of it, among
     them the first line of 第三十二条, so the regulation lost the article. The second
-    look at the bands between rows reads them."""
+    look at the bands between rows reads them (this one found by the rows' edges)."""
     pytest.importorskip("rapidocr_onnxruntime")
     import pypdf
 

@@ -39,7 +39,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
 }
 EXTENSIONS: tuple[str, ...] = tuple(e for exts in FORMATS.values() for e in exts)
 MAX_FILE_BYTES = 200 * 1024 * 1024  # any one file, every format; uploads too
-READERS_VERSION = 7  # bump when a reader's output changes: cached reads are then redone
+READERS_VERSION = 8  # bump when a reader's output changes: cached reads are then redone
 
 Progress = Callable[[int, int, str], None]  # (pages done, pages, how the last was read)
 

@@ -49,12 +49,15 @@ from rag.ingest.readers.base import PlacedLine, fold_compatibility
 
 INSTALL_HINT = "install the OCR extra: pip install 'ragqa[ocr]'"
 CACHE_FOLDER = "ocr"  # under the cache root, beside the embedding cache
-CACHE_VERSION = 3  # bump when what is cached (the engine's boxes) changes
+CACHE_VERSION = 4  # bump when what is cached (the engine's boxes) changes
 # A second look for lines the detector missed (a whole line of a dense page, at times):
-# bands between rows at least MISSED_GAP and at most MISSED_SPAN line heights apart are
-# cut out, with half a line above and below, and read again; what is found whose middle lies
-# in the band is added. Set by reading one such page (docs/formats.md), not fitted.
+# bands between rows whose edges are at least MISSED_GAP line heights apart, or whose
+# middles are at least MISSED_PITCH line pitches apart (at most MISSED_SPAN either way),
+# are cut out, with half a line above and below, and read again; what is found whose
+# middle lies in the band is added. Set by reading three such pages (docs/formats.md),
+# not fitted.
 MISSED_GAP = 0.6
+MISSED_PITCH = 1.5
 MISSED_SPAN = 4.0
 MISSED_PAD = 0.5  # line heights cut out above and below a band
 
@@ -248,7 +251,8 @@ def second_look(array, first: list[list], chosen: OcrSettings) -> list[list]:
         band = _boxes(run(array[start:end], return_word_box=True, use_cls=chosen.cls)[0],
                       array.shape, start)
         found += [b for b in band if top <= (b[0] + b[1]) / 2 <= bottom
-                  and len(b[4].strip()) >= 2 and not any(_same_line(b, o, line) for o in first)]
+                  and len(b[4].strip()) >= 2
+                  and not any(_same_line(b, o, line) for o in first + found)]
     return found
 
 
@@ -276,17 +280,27 @@ def _boxes(result, shape: tuple[int, ...], offset: int) -> list[list]:
     return boxes
 
 
-def missed_bands(boxes: list[list], gap: float = MISSED_GAP,
+def missed_bands(boxes: list[list], gap: float = MISSED_GAP, pitch_share: float = MISSED_PITCH,
                  span: float = MISSED_SPAN) -> list[tuple[float, float]]:
-    """Where the detector may have missed a line: the bands between two consecutive rows
-    of boxes (boxes that overlap by half a line are one row) that are at least ``gap``
-    and at most ``span`` line heights (the median box height) apart. Consecutive lines
-    of text touch; a paragraph's or heading's extra space is a band too (looked at in
-    vain), a page's empty lower half is not.
+    """Where the detector may have missed a line, between two consecutive rows of boxes
+    (boxes that overlap by half a line are one row), top to bottom:
 
-    >>> rows = [[0.141, 0.153], [0.152, 0.164], [0.175, 0.188], [0.186, 0.198], [0.5, 0.512]]
-    >>> missed_bands([b + [0.1, 0.7, "字", None] for b in rows])
-    [(0.164, 0.175)]
+    - by the rows' edges: the band between them when they are at least ``gap`` and at
+      most ``span`` line heights (the median box height) apart (consecutive lines touch);
+    - by the rows' middles: from half a pitch below the upper middle to half a pitch
+      above the lower one, when the middles are at least ``pitch_share`` and at most
+      ``span`` usual pitches apart (the median distance of consecutive rows' middles),
+      and the band does not cross one found by the edges. A box drawn too tall hides
+      the gap its missed neighbour leaves between the edges, not between the middles.
+
+    A paragraph's or heading's extra space is a band too (looked at in vain), a page's
+    empty lower half is not.
+
+    >>> rows = [[0.130, 0.142], [0.141, 0.153], [0.152, 0.164], [0.175, 0.188],
+    ...         [0.186, 0.198], [0.197, 0.209], [0.208, 0.226], [0.230, 0.242],
+    ...         [0.241, 0.253], [0.252, 0.264], [0.5, 0.512]]
+    >>> missed_bands([b + [0.1, 0.7, "字", None] for b in rows])  # by edges; by middles
+    [(0.164, 0.175), (0.2225, 0.2305)]
     >>> missed_bands([[0.1, 0.112, 0.1, 0.3, "甲", None], [0.1, 0.112, 0.5, 0.7, "乙", None],
     ...               [0.111, 0.123, 0.1, 0.7, "丙", None]])  # one row of two boxes
     []
@@ -300,9 +314,18 @@ def missed_bands(boxes: list[list], gap: float = MISSED_GAP,
             rows[-1][1] = max(rows[-1][1], bottom)
         else:
             rows.append([top, bottom])
-    pairs = zip(rows, rows[1:], strict=False)
-    return [(round(above[1], 6), round(below[0], 6)) for above, below in pairs
-            if gap * line <= below[0] - above[1] <= span * line]
+    pairs = list(zip(rows, rows[1:], strict=False))
+    bands = [(round(above[1], 6), round(below[0], 6)) for above, below in pairs
+             if gap * line <= below[0] - above[1] <= span * line]
+    steps = [(b[0] + b[1] - a[0] - a[1]) / 2 for a, b in pairs]
+    pitch = statistics.median(steps) if steps else line
+    for (above, below), step in zip(pairs, steps, strict=True):
+        if pitch_share * pitch <= step <= span * pitch:
+            band = (round((above[0] + above[1] + pitch) / 2, 6),
+                    round((below[0] + below[1] - pitch) / 2, 6))
+            if not any(band[0] < b[1] and b[0] < band[1] for b in bands):
+                bands.append(band)
+    return sorted(bands)
 
 
 def placed_lines(found: dict) -> tuple[PlacedLine, ...]:
