@@ -241,11 +241,14 @@ def second_look(array, first: list[list], chosen: OcrSettings) -> list[list]:
     one (``missed_bands``): each band cut out with MISSED_PAD lines above and below and
     read again; a line is kept when its middle lies in the band, it holds two characters
     or more, and it is not one the first pass read."""
+    bands = missed_bands(first)
+    if not bands:
+        return []
     run = engine(chosen)
     height = array.shape[0]
+    line = statistics.median(b[1] - b[0] for b in first)
     found: list[list] = []
-    for top, bottom in missed_bands(first):
-        line = statistics.median(b[1] - b[0] for b in first)
+    for top, bottom in bands:
         start = max(0, int((top - MISSED_PAD * line) * height))
         end = min(height, int((bottom + MISSED_PAD * line) * height) + 1)
         band = _boxes(run(array[start:end], return_word_box=True, use_cls=chosen.cls)[0],
