@@ -230,11 +230,15 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
     if clause:
         return _clause_answer(question, hits, clause)
     ask = read_ask(question)
-    # a question asking a detail, of a topic one of the top passages names verbatim
-    anchored = _anchored(query, hits, support) if ask.need is not None else None
+
+    def anchored() -> Passage | None:
+        """A question asking a detail, of a topic one of the top passages names verbatim:
+        that passage (looked for only when a reply would otherwise not answer)."""
+        return _anchored(query, hits, support) if ask.need is not None else None
+
     if basis is None or basis.adequacy < threshold:
-        if anchored is not None:
-            return _detail_absent(question, hits, [anchored], support, query.terms, ask)
+        if (on_topic := anchored()) is not None:
+            return _detail_absent(question, hits, [on_topic], support, query.terms, ask)
         return refusal(question, hits, unknown_terms(query, support))
     return _extractive_answer(question, hits, support, query.terms, ask, subject_terms(query),
                               anchored)
@@ -324,12 +328,13 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
                        terms: Sequence[str], ask: Ask, subject: Sequence[str] = (),
-                       anchored: Passage | None = None) -> Answer:
+                       anchored: Callable[[], Passage | None] = lambda: None) -> Answer:
     """The answer from the cited passages; detail absent when none holds what was asked,
-    citing the passage that names the question's phrase (``anchored``) when there is one."""
+    citing the passage that names the question's phrase (``anchored()``) when there is one."""
     cited = _cited(hits, support, terms)
     if not any(holds_answer(ask, p, subject or terms, support) for p in cited):
-        return _detail_absent(question, hits, [anchored] if anchored else cited, support,
+        on_topic = anchored()
+        return _detail_absent(question, hits, [on_topic] if on_topic else cited, support,
                               terms, ask)
     citations: list[Citation] = []
     parts: list[str] = []

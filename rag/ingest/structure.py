@@ -50,7 +50,7 @@ MAX_SKIP = 2  # articles a run may miss when the labels after the gap go on in s
 
 # levels of the hierarchy; a standalone 附则 is level 0 and closes every level
 BOOK, PART, CHAPTER, SECTION = 1, 2, 3, 4
-_LEVELS = {"编": BOOK, "分编": PART, "章": CHAPTER, "节": SECTION}
+_LEVELS = {"分编": PART, "编": BOOK, "章": CHAPTER, "节": SECTION}  # 分编 before 编
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def structure_level(text: str) -> int | None:
         if pattern.match(text):
             return level
     if glued := unspaced_heading(text):
-        return _LEVELS[glued[0][-2:] if glued[0].endswith("分编") else glued[0][-1]]
+        return next(level for unit, level in _LEVELS.items() if glued[0].endswith(unit))
     if compact(text) == "附则":
         return 0
     return None
