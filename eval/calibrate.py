@@ -12,7 +12,7 @@ Left out: per-type bars.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eval.gold import GoldItem
 from rag.search.query import SearchOptions
@@ -151,4 +151,96 @@ def bases_for(items: list[GoldItem], pipeline, retriever: str = "hybrid"):
     for item in items:
         query, hits = pipeline.retrieve(item.question, SearchOptions(retriever, 10))
         out.append((item, pipeline.basis(query, hits)))
+    return out
+
+
+# --- fitting the answer-or-not model (rag.answer.decide) --------------------------------
+
+DECISION_L2 = 1.0  # ridge penalty on the standardised weights
+DECISION_STEPS = 3000  # full-batch gradient steps (deterministic: no sampling)
+DECISION_RATE = 0.5
+
+
+@dataclass(frozen=True)
+class DecisionFit:
+    """The logistic model fitted on all rows, and the out-of-fold errors of the same
+    procedure (item i decided by the model fitted without fold i mod ``folds``), with
+    the two checks' errors on the same rows beside them."""
+
+    model: object  # rag.answer.decide.DecisionModel
+    n: int
+    out_of_fold_false_refusals: int  # answerable items not answered
+    out_of_fold_answered_unanswerable: int  # items expected refused or detail_absent, answered
+    checks_false_refusals: int
+    checks_answered_unanswerable: int
+
+
+def fit_logistic(x, y, l2: float = DECISION_L2, steps: int = DECISION_STEPS,
+                 rate: float = DECISION_RATE):
+    """A ridge logistic regression on standardised columns, by full-batch gradient
+    descent from zero (the same rows give the same model).
+
+    >>> import numpy as np
+    >>> x = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> m = fit_logistic(x, y)
+    >>> [round(float(v), 2) for v in (m.means[0], m.scales[0])], m.weights[0] > 0
+    ([1.5, 1.12], True)
+    """
+    import numpy as np
+
+    from rag.answer.decide import DecisionModel
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    w = np.zeros(z.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        g = p - y
+        w -= rate * (z.T @ g / len(y) + l2 * w / len(y))
+        b -= rate * float(g.mean())
+    return DecisionModel(tuple(round(float(v), 6) for v in mean),
+                         tuple(round(float(v), 6) for v in scale),
+                         tuple(round(float(v), 6) for v in w), round(b, 6))
+
+
+def fit_decision(rows: list[tuple[GoldItem, object, bool]], folds: int = FOLDS) -> DecisionFit:
+    """Fit ``rag.answer.decide``'s model on (item, DecisionFeatures, answered by the two
+    checks) rows; items without features (clause lookups) are left out. An item is to be
+    answered when its expected outcome is ``answered``."""
+    import numpy as np
+
+    from rag.answer.decide import answers
+
+    kept = [(item, f, checks) for item, f, checks in rows if f is not None]
+    x = np.array([f.vector() for _, f, _ in kept], dtype=float)
+    y = np.array([item.expected_outcome == "answered" for item, _, _ in kept], dtype=float)
+    fold = np.arange(len(kept)) % folds
+    said = np.zeros(len(kept), dtype=bool)
+    for k in range(folds):
+        model = fit_logistic(x[fold != k], y[fold != k])
+        for i in np.flatnonzero(fold == k):
+            said[i] = answers(kept[i][1], model)
+    checks = np.array([c for _, _, c in kept], dtype=bool)
+    want = y.astype(bool)
+    return DecisionFit(fit_logistic(x, y), len(kept), int((want & ~said).sum()),
+                       int((~want & said).sum()), int((want & ~checks).sum()),
+                       int((~want & checks).sum()))
+
+
+def decisions_for(items: list[GoldItem], pipeline, retriever: str = "hybrid"):
+    """(item, DecisionFeatures or None, answered by the two checks) for every item, as
+    ``ragqa ask`` measures them."""
+    from rag.answer.offline import answer_offline, decision_features
+
+    out = []
+    for item in items:
+        query, hits = pipeline.retrieve(item.question, SearchOptions(retriever, 10))
+        basis = pipeline.basis(query, hits)
+        features = decision_features(query, hits, basis, pipeline.support)
+        plain = None if basis is None else replace(basis, sentence=None)  # the two checks
+        checks = answer_offline(query, hits, plain, pipeline.support).outcome == "answered"
+        out.append((item, features, checks))
     return out

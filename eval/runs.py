@@ -120,7 +120,7 @@ def code_version() -> str:
 
 def thresholds() -> tuple[tuple[str, float], ...]:
     """The constants an answer depends on: refusal bars, fusion weights and depth."""
-    from rag.answer import offline
+    from rag.answer import decide, offline
     from rag.search import figures, fusion
     from rag.search.backends import local
 
@@ -130,6 +130,8 @@ def thresholds() -> tuple[tuple[str, float], ...]:
         "answer.REFUSAL_PROMINENCE": offline.REFUSAL_PROMINENCE,
         "answer.KEYWORD_COVERAGE": offline.KEYWORD_COVERAGE,
         "answer.SUBJECT_SHARE": offline.SUBJECT_SHARE,
+        "answer.ANSWER_THRESHOLD": decide.ANSWER_THRESHOLD,
+        "answer.MODEL_BIAS": decide.MODEL.bias,
         "answer.MAX_CITATIONS": offline.MAX_CITATIONS,
         "search.RRF_K": fusion.RRF_K,
         "search.CANDIDATES": local.CANDIDATES,

@@ -200,6 +200,9 @@ class Hit:
     rank: int
     source: HitSource = "hybrid"  # which retriever found it
     status: DocStatus | None = None  # its document's status on the day asked about
+    # the largest cosine between the question and one of its sentences, when the sentence
+    # reranker scored it (rag.search.rerank); None otherwise
+    sentence: float | None = None
 
     def to_json(self) -> dict:
         return {**self.passage.to_json(), "rank": self.rank, "score": round(self.score, 6),

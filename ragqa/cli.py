@@ -419,11 +419,12 @@ def _diff(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from eval.calibrate import bases_for, fit_refusal, markdown
+    from eval.calibrate import bases_for, decisions_for, fit_decision, fit_refusal, markdown
     from eval.gold import load_gold
 
     items = [item for path in args.gold.split(",") for item in load_gold(path)][: args.limit]
-    fit = fit_refusal(bases_for(items, _load(args), args.retriever))
+    pipeline = _load(args)
+    fit = fit_refusal(bases_for(items, pipeline, args.retriever))
     print(f"{len(items)} items from {args.gold}")
     print(f"refusal bars (fitted on all of --gold): coverage {fit.coverage}, "
           f"prominence {fit.prominence}")
@@ -431,6 +432,13 @@ def _calibrate(args) -> int:
           f"{fit.out_of_fold_false_refusals}, detail-absent items refused "
           f"{fit.out_of_fold_detail_refused}")
     print(markdown(list(fit.table), fit.prominence))
+    decision = fit_decision(decisions_for(items, pipeline, args.retriever))
+    print(f"\nanswer-or-not model (rag.answer.decide), fitted on all of --gold ({decision.n} "
+          f"items):\n{decision.model!r}")
+    print(f"out of fold: {decision.out_of_fold_false_refusals} answerable items not answered, "
+          f"{decision.out_of_fold_answered_unanswerable} unanswerable ones answered; the two "
+          f"checks alone on the same items: {decision.checks_false_refusals} and "
+          f"{decision.checks_answered_unanswerable}")
     return 0
 
 

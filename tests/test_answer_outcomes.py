@@ -196,3 +196,18 @@ def test_an_item_inherits_a_fine_from_a_lead_in_of_two_sentences(pipeline):
     first = answer.citations[0]
     assert (first.doc_title, first.article) == ("山西省农产品质量安全条例", "第四十四条")
     assert "二百元以上一千元以下罚款" in answer.text
+
+
+def test_the_model_decides_when_the_sentence_measure_is_there():
+    # the same on-topic hit, a how-question: the two checks answer it (no detail asked);
+    # with a best sentence far from the question the fitted model does not, and the reply
+    # says the documents touch the topic without answering it (no detail to name)
+    hits = [_hit("第七条", "监护人应当加强对儿童使用网络行为的引导和监督。")]
+    query = _query("儿童上网要怎么管？")
+    assert answer_offline(query, hits, ON_TOPIC, _support(hits)).outcome == "answered"
+    far = Basis(ON_TOPIC.coverage, ON_TOPIC.prominence, sentence=0.80)
+    answer = answer_offline(query, hits, far, _support(hits))
+    assert answer.outcome == "detail_absent" and answer.citations
+    assert "未直接回答所问的问题" in answer.text and "所问的所问" not in answer.text
+    close = Basis(ON_TOPIC.coverage, ON_TOPIC.prominence, sentence=0.95)
+    assert answer_offline(query, hits, close, _support(hits)).outcome == "answered"

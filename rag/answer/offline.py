@@ -27,6 +27,13 @@ whose topic is found but whose detail is not gets ``detail_absent``. The two bar
 fitted by five-fold cross-validation on the fitting sets only (``ragqa eval
 --calibrate``).
 
+When the sentence reranker has measured the top passage (``Basis.sentence``), whether to
+answer is decided by one fitted model instead (``rag.answer.decide``), over these two
+measurements, the best sentence's cosine, and the detail check's share
+(``detail_share``); the bars then only tell ``detail_absent`` (topic found) from
+``refused``. Without that measure (a keyword-only index, ``RAGQA_RERANKER=none`` or a
+cross-encoder) the bars and the detail check decide as described above.
+
 Left out: paraphrase and synthesis (the language-model answerer's job), questions
 that ask several things at once (the first ask found is answered).
 """
@@ -38,6 +45,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rag.answer.decide import DecisionFeatures, answers
 from rag.search.ask import Ask, answer_clause, detail_name, holds_detail, read_ask, yes_no
 from rag.search.glossary import covered_words
 from rag.search.query import Query
@@ -117,6 +125,9 @@ class Basis:
     # best dense cosine of the top passages minus the mean of the dense top 50; None
     # without a dense ranking (a keyword-only index)
     prominence: float | None
+    # the largest cosine between the question and a sentence of the top passage, when the
+    # sentence reranker measured it (``Hit.sentence``); None otherwise
+    sentence: float | None = None
 
     def features(self) -> tuple[float, float]:
         """The measurements (coverage, prominence; 0 for a missing prominence)."""
@@ -196,14 +207,15 @@ def measure_basis(query: Query, hits: Sequence[Hit], similarities: Sequence[floa
                   background: float | None, depth: int = BASIS_DEPTH) -> Basis:
     """The Basis of the top ``depth`` hits: ``similarities`` are their dense cosines,
     ``background`` the mean cosine of the question's dense top BACKGROUND_DEPTH (None
-    without a dense ranking: no prominence)."""
+    without a dense ranking: no prominence); the sentence cosine is the top hit's
+    (``Hit.sentence``)."""
     topic = documents_terms(query) or topic_terms(query.terms)
     texts = [f"{h.passage.doc_title}{h.passage.section or ''}{h.passage.text}"
              for h in hits[:depth]]
     if background is None:
         return Basis(coverage(topic, texts), None)
     best = max(similarities[:depth], default=background)
-    return Basis(coverage(topic, texts), best - background)
+    return Basis(coverage(topic, texts), best - background, hits[0].sentence if hits else None)
 
 
 class OfflineAnswerer:
@@ -236,12 +248,47 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
         that passage (looked for only when a reply would otherwise not answer)."""
         return _anchored(query, hits, support) if ask.need is not None else None
 
-    if basis is None or basis.adequacy < threshold:
-        if (on_topic := anchored()) is not None:
-            return _detail_absent(question, hits, [on_topic], support, query.terms, ask)
-        return refusal(question, hits, unknown_terms(query, support))
-    return _extractive_answer(question, hits, support, query.terms, ask, subject_terms(query),
-                              anchored)
+    subject = subject_terms(query) or list(query.terms)
+    features = decision_features(query, hits, basis, support, ask, subject)
+    if features is not None:  # the learned decision (rag.answer.decide)
+        if answers(features):
+            return _extractive_answer(question, hits, support, query.terms, ask)
+        return _not_answered(query, hits, basis, support, threshold, ask, anchored)
+    if basis is None or basis.adequacy < threshold:  # no sentence measure: the two checks
+        return _not_answered(query, hits, basis, support, threshold, ask, anchored)
+    if not any(holds_answer(ask, p, subject, support) for p in _cited(hits, support, query.terms)):
+        return _not_answered(query, hits, basis, support, threshold, ask, anchored)
+    return _extractive_answer(question, hits, support, query.terms, ask)
+
+
+def _not_answered(query: Query, hits: list[Hit], basis: Basis | None, support: SupportModel,
+                  threshold: float, ask: Ask, anchored: Callable[[], Passage | None]) -> Answer:
+    """Detail absent when the topic is found (its bars cleared) or a top passage names the
+    question's phrase verbatim (``anchored()``), citing that passage first; else refused."""
+    on_topic = basis is not None and basis.adequacy >= threshold
+    phrase = anchored()
+    if phrase is not None or on_topic:
+        cited = [phrase] if phrase is not None else _cited(hits, support, query.terms)
+        return _detail_absent(query.question, hits, cited, support, query.terms, ask)
+    return refusal(query.question, hits, unknown_terms(query, support))
+
+
+def decision_features(query: Query, hits: Sequence[Hit], basis: Basis | None,
+                      support: SupportModel, ask: Ask | None = None,
+                      subject: Sequence[str] | None = None) -> DecisionFeatures | None:
+    """What ``rag.answer.decide`` weighs, over the top BASIS_DEPTH hits; None when a
+    measurement is missing (a clause lookup, a keyword-only index, no sentence reranker):
+    the two checks then decide."""
+    if basis is None or basis.prominence is None or basis.sentence is None or not hits:
+        return None
+    ask = ask or read_ask(query.question)
+    subject = (subject_terms(query) or list(query.terms)) if subject is None else subject
+    topic = sorted(set(documents_terms(query) or topic_terms(query.terms)))
+    share = max(detail_share(ask, h.passage, subject, support) for h in hits[:BASIS_DEPTH]) \
+        if ask.need is not None else 0.0
+    unknown = len(unknown_terms(query, support)) / len(topic) if topic else 0.0
+    return DecisionFeatures(basis.coverage, basis.prominence, basis.sentence,
+                            ask.need is not None, share, unknown)
 
 
 def anchor_phrase(question: str, terms: Sequence[str], texts: Sequence[str],
@@ -327,15 +374,9 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
 
 
 def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
-                       terms: Sequence[str], ask: Ask, subject: Sequence[str] = (),
-                       anchored: Callable[[], Passage | None] = lambda: None) -> Answer:
-    """The answer from the cited passages; detail absent when none holds what was asked,
-    citing the passage that names the question's phrase (``anchored()``) when there is one."""
+                       terms: Sequence[str], ask: Ask) -> Answer:
+    """The answer from the cited passages: a direct lead, then their best sentences."""
     cited = _cited(hits, support, terms)
-    if not any(holds_answer(ask, p, subject or terms, support) for p in cited):
-        on_topic = anchored()
-        return _detail_absent(question, hits, [on_topic] if on_topic else cited, support,
-                              terms, ask)
     citations: list[Citation] = []
     parts: list[str] = []
     lead = ""
@@ -376,23 +417,30 @@ def holds_answer(ask: Ask, passage: Passage, subject: Sequence[str],
     least SUBJECT_SHARE of the subject terms' IDF weight, counting the document title,
     heading and lead-in it sits under) holds what the question asks for: a number
     elsewhere in an article does not answer 罚多少钱 about another act."""
-    if ask.need is None:
-        return True
+    return ask.need is None or detail_share(ask, passage, subject, support) >= SUBJECT_SHARE
+
+
+def detail_share(ask: Ask, passage: Passage, subject: Sequence[str],
+                 support: SupportModel) -> float:
+    """The largest share of the subject terms' IDF weight held by a sentence of the
+    passage (with the document title, heading and lead-in it sits under) that holds what
+    the question asks for; 0 when no sentence holds it, 1 for a department asked of a
+    passage whose heading names one."""
     if ask.kind == "who" and holds_detail(ask, passage.section or ""):
-        return True
+        return 1.0
     terms = sorted(t for t in set(subject) if t in support.df)  # words no passage holds
     total = sum(support.idf(t) for t in terms)                     # cannot tell passages apart
     sentences = split_sentences(passage.text) or [passage.text]
     lead = lead_in(sentences)  # items inherit it
     intro = "".join(sentences[:lead])
     frame = f"{passage.doc_title}{passage.section or ''}{intro}".lower()
+    best = 0.0
     for i, sentence in enumerate(sentences):
-        context = frame + sentence.lower()
-        share = sum(support.idf(t) for t in terms if t in context) / total if total else 1.0
-        if share >= SUBJECT_SHARE and (holds_detail(ask, sentence)
-                                       or (i >= lead > 0 and holds_detail(ask, intro))):
-            return True
-    return False
+        if holds_detail(ask, sentence) or (i >= lead > 0 and holds_detail(ask, intro)):
+            context = frame + sentence.lower()
+            share = sum(support.idf(t) for t in terms if t in context) / total if total else 1.0
+            best = max(best, share)
+    return best
 
 
 def lead_in(sentences: Sequence[str]) -> int:
@@ -430,8 +478,9 @@ def _detail_absent(question: str, hits: list[Hit], cited: list[Passage], support
     quote, _ = _best_sentences(p.text, set(terms), support, Ask("what"))
     if p.article and quote.startswith(p.article):
         quote = quote[len(p.article) :].lstrip(" 　") or quote
-    text = (f"现有文件涉及这一问题，{p.citation_label}规定：{quote}[1]\n"
-            f"但现有文件未写明所问的{detail_name(ask)}，无法给出有依据的{detail_name(ask)}。")
+    missing = (f"但现有文件未写明所问的{detail_name(ask)}，无法给出有依据的{detail_name(ask)}。"
+               if ask.need is not None else "但现有文件未直接回答所问的问题，无法给出有依据的回答。")
+    text = f"现有文件涉及这一问题，{p.citation_label}规定：{quote}[1]\n{missing}"
     return Answer(question, text, True, (_citation(1, p, quote),), tuple(hits),
                   outcome="detail_absent")
 

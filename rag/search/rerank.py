@@ -112,7 +112,7 @@ class SentenceReranker:
             return list(hits)
         order = sentence_order([h.rank for h in head], best, [h.passage.id for h in head],
                                self.weight)
-        return _renumbered(fixed + [head[i] for i in order] + tail)
+        return _renumbered(fixed + [replace(head[i], sentence=best[i]) for i in order] + tail)
 
     def best_sentences(self, vector: np.ndarray, texts: Sequence[str]) -> list[float]:
         """For each text, the largest cosine between ``vector`` and its sentences."""
