@@ -211,3 +211,19 @@ def test_the_model_decides_when_the_sentence_measure_is_there():
     assert "未直接回答所问的问题" in answer.text and "所问的所问" not in answer.text
     close = Basis(ON_TOPIC.coverage, ON_TOPIC.prominence, sentence=0.95)
     assert answer_offline(query, hits, close, _support(hits)).outcome == "answered"
+
+
+def test_a_yes_no_leads_with_the_prohibition_not_the_obligation_beside_it(pipeline):
+    # 第三十条 holds 禁止向未成年人销售烟 and, beside it, the seller's duty to put up a sign
+    # (应当…设置不向未成年人销售标志), which holds more of the question's words
+    answer = pipeline.ask("开小卖部的能卖烟给中学生吗？")
+    assert answer.text.startswith("不能。禁止向未成年人销售烟、酒、彩票")
+    assert answer.citations[0].article == "第三十条"
+
+
+def test_a_conditional_prohibition_is_not_read_as_a_plain_no(pipeline):
+    # 未经…同意，不得…: the answer to 需要家长同意吗 is yes, so no 不能 may lead
+    answer = pipeline.ask("未成年人去做医美需要家长同意吗？")
+    lead = answer.text.split("\n")[0]
+    assert answer.outcome == "answered" and not lead.startswith(("不能", "可以"))
+    assert lead.startswith("未经未成年人父母或者其他监护人同意")

@@ -496,12 +496,14 @@ def direct_answer(ask: Ask, sentence: str) -> str:
     '应当为未满四周岁的未成年人配备并正确使用儿童安全座椅。'
     >>> direct_answer(Ask("how"), "应当及时报告。")
     ''
+    >>> direct_answer(read_ask("有没有规定网络游戏防沉迷？"), "不得向未成年人提供诱导沉迷的产品。")
+    '不得向未成年人提供诱导沉迷的产品。'
     """
     clause = answer_clause(ask, _strip_label(sentence))
     if not clause:
         return ""
     if ask.kind == "yesno":
-        word = yes_no(clause)
+        word = yes_no(clause) if ask.polar else None
         return f"{word}。{clause}。" if word else f"{clause}。"
     return f"{clause}。"
 
@@ -529,7 +531,7 @@ def _best_sentences(text: str, tokens: set[str], support: SupportModel,
     for i, s in enumerate(sentences):
         low = s.lower()
         weight = sum(support.idf(t) for t in tokens if t in low)
-        scored.append((weight * (2.0 if holds_detail(ask, s) and ask.need else 1.0), i))
+        scored.append((weight * (2.0 if answers_ask(ask, s) else 1.0), i))
     order = sorted(scored, key=lambda x: (-x[0], x[1]))
     best = sentences[order[0][1]]
     if len(text) <= WHOLE_PASSAGE_CHARS:
@@ -538,6 +540,25 @@ def _best_sentences(text: str, tokens: set[str], support: SupportModel,
     if 0 not in keep and sentences[0].endswith(("：", ":")):
         keep = [0] + keep  # an item needs the sentence that introduces it
     return _join_verbatim(text, sentences, keep), best
+
+
+def answers_ask(ask: Ask, sentence: str) -> bool:
+    """Whether a sentence holds what the question asks for; for a yes/no, a modal word
+    that carries the yes or no (不得, 可以: ``yes_no``), not an obligation (应当) that binds
+    someone else as often as not.
+
+    >>> answers_ask(read_ask("能卖烟给中学生吗？"), "禁止向未成年人销售烟、酒。")
+    True
+    >>> answers_ask(read_ask("能卖烟给中学生吗？"), "经营者应当设置不向未成年人销售标志。")
+    False
+    >>> answers_ask(read_ask("罚多少钱？"), "处二百元以上一千元以下罚款。")
+    True
+    """
+    if ask.need is None:
+        return False
+    if ask.kind == "yesno" and ask.polar:
+        return yes_no(_strip_label(sentence)) is not None
+    return holds_detail(ask, sentence)
 
 
 def _join_verbatim(text: str, sentences: Sequence[str], keep: Sequence[int]) -> str:

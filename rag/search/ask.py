@@ -26,7 +26,7 @@ several things at once (the first pattern that matches wins).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ASK_KINDS = ("penalty", "number", "who", "where", "yesno", "how", "what")
 UNITS = ("money", "age", "time", "ratio", "date", "count")
@@ -86,6 +86,12 @@ _MISSING = {
     "penalty": "相应的处罚或后果", "yesno": "明确的规定",
 }
 _NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不准|不予|不应|不可|不再|禁入")
+# a condition or an exception before the modal word: 未经监护人同意，不得… answers 需要同意吗
+# with 需要 and 学校能不能收手机 with 可以, so the modal word alone says neither
+_CONDITIONED = re.compile(r"未经|非经|除[^，。；]{0,60}外|不经|经[^，。；]{0,30}(?:同意|批准|许可|允许)")
+# a question whether the documents say something at all (有没有规定, 是否有优惠): the
+# modal word of what they say is not its yes or no
+_EXISTS_Q = re.compile(r"有没有|有无|是否有|有什么规定|有规定吗")
 _MAY = re.compile(r"可以|有权|允许")
 _CLAUSE_END = re.compile(r"(?<=[，；。：,;:])")
 
@@ -98,6 +104,9 @@ class Ask:
     kind: str
     unit: str | None = None
     measure: str | None = None  # the measure word of a count or a time (次, 批次, 小时)
+    # a yes/no the cited modal word answers (能不能, 可以吗); False for a question whether
+    # something is provided at all (有没有规定): the reply then leads with the clause alone
+    polar: bool = field(default=True, repr=False)
 
     @property
     def need(self) -> str | None:
@@ -141,7 +150,7 @@ def read_ask(question: str) -> Ask:
     if _WHERE_Q.search(q):
         return Ask("where")
     if _YESNO_Q.search(q):
-        return Ask("yesno")
+        return Ask("yesno", polar=not _EXISTS_Q.search(q))
     if _HOW_Q.search(q):
         return Ask("how")
     return Ask("what")
@@ -200,12 +209,18 @@ def yes_no(sentence: str) -> str | None:
     ('不能', '可以')
     >>> yes_no("学校应当及时报告"), yes_no("本办法所称")
     (None, None)
+
+    A condition or an exception before the modal word leaves the answer to the clause:
+
+    >>> yes_no("未经监护人同意，不得向未成年人提供医疗美容服务"), yes_no("除法律另有规定外，不得使用")
+    (None, None)
+    >>> yes_no("经营者不得拒绝，经批准的除外")  # the exception comes after: still 不能
+    '不能'
     """
-    if _NEGATIVE.search(sentence):
-        return "不能"
-    if _MAY.search(sentence):
-        return "可以"
-    return None
+    modal = _NEGATIVE.search(sentence) or _MAY.search(sentence)
+    if modal is None or _CONDITIONED.search(sentence[:modal.start()]):
+        return None
+    return "不能" if _NEGATIVE.search(sentence) else "可以"
 
 
 def answer_clause(ask: Ask, sentence: str, max_chars: int = 90) -> str | None:
