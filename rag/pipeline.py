@@ -32,6 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rag.answer import decide
 from rag.answer.base import Answerer, make_answerer
 from rag.answer.offline import BACKGROUND_DEPTH, Basis, SupportModel, measure_basis
 from rag.embed import Embedder
@@ -210,8 +211,11 @@ class Pipeline:
                         for h in hits[:3] if self._embedded(h.passage.id)]
         if not similarities:  # a partial index whose top passages have no vector yet
             return measure_basis(query, hits, [], None)
-        return measure_basis(query, hits, similarities,
-                             self.retriever.background(query, BACKGROUND_DEPTH))
+        basis = measure_basis(query, hits, similarities,
+                              self.retriever.background(query, BACKGROUND_DEPTH))
+        if self.embedder.name != decide.EMBEDDER:  # its cosines are not the ones it was fitted on
+            return replace(basis, sentence=None)
+        return basis
 
     def retrieve(self, question: object, options: SearchOptions = SearchOptions(),
                  history: Sequence[str] = ()) -> tuple[Query, list[Hit]]:

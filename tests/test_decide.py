@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from rag.answer import decide
 from rag.answer.decide import MODEL, DecisionFeatures, answers
 from rag.answer.offline import answer_offline, decision_features
 
@@ -54,8 +55,16 @@ def test_the_features_come_from_the_sentence_reranker(pipeline):
     assert isinstance(features, DecisionFeatures)
     assert features.asks_detail  # a yes/no: it asks for the modal word
     assert features.detail_share == 1.0  # 不得 in a sentence on 网吧 and 未成年人
-    assert features.unknown_share < 0.1  # one of its 13 topic terms occurs in no passage
+    assert features.sentence == hits[0].sentence and features.prominence == basis.prominence
     assert answers(features) and MODEL.probability(features) > 0.9
     # without a sentence measure (another reranker, or none) the two checks decide
     assert decision_features(query, hits, replace(basis, sentence=None),
                              pipeline.support) is None
+
+
+def test_another_embedder_gets_the_two_checks(pipeline, monkeypatch):
+    # the model's cosines are its embedder's: under another name no sentence measure is given
+    query, hits = pipeline.retrieve("网吧能让未成年人进去吗？")
+    assert pipeline.basis(query, hits).sentence is not None
+    monkeypatch.setattr(decide, "EMBEDDER", "another:model")
+    assert pipeline.basis(query, hits).sentence is None

@@ -283,12 +283,9 @@ def decision_features(query: Query, hits: Sequence[Hit], basis: Basis | None,
         return None
     ask = ask or read_ask(query.question)
     subject = (subject_terms(query) or list(query.terms)) if subject is None else subject
-    topic = sorted(set(documents_terms(query) or topic_terms(query.terms)))
     share = max(detail_share(ask, h.passage, subject, support) for h in hits[:BASIS_DEPTH]) \
         if ask.need is not None else 0.0
-    unknown = len(unknown_terms(query, support)) / len(topic) if topic else 0.0
-    return DecisionFeatures(basis.coverage, basis.prominence, basis.sentence,
-                            ask.need is not None, share, unknown)
+    return DecisionFeatures(basis.prominence, basis.sentence, ask.need is not None, share)
 
 
 def anchor_phrase(question: str, terms: Sequence[str], texts: Sequence[str],
@@ -436,7 +433,7 @@ def detail_share(ask: Ask, passage: Passage, subject: Sequence[str],
     frame = f"{passage.doc_title}{passage.section or ''}{intro}".lower()
     best = 0.0
     for i, sentence in enumerate(sentences):
-        if holds_detail(ask, sentence) or (i >= lead > 0 and holds_detail(ask, intro)):
+        if holds_detail(ask, _strip_label(sentence)) or (i >= lead > 0 and holds_detail(ask, intro)):
             context = frame + sentence.lower()
             share = sum(support.idf(t) for t in terms if t in context) / total if total else 1.0
             best = max(best, share)

@@ -47,8 +47,8 @@ _DATE_Q = re.compile(r"哪天|哪一天|哪年|哪一年|几月|什么时候|何
 _MEASURES = ("批次", "人次", "千瓦时", "平方米", "平方公里", "立方米", "公里", "千米", "公顷", "千克",
              "公斤", "毫克", "毫升", "工作日", "小时", "分钟", "星期", "周岁", "万元", "亿元", "次",
              "名", "家", "批", "人", "项", "件", "所", "张", "台", "辆", "户", "座", "种", "类",
-             "篇", "份", "位", "亩", "吨", "米", "克", "升", "倍", "届", "轮", "级", "岁", "天",
-             "日", "年", "月", "周", "元")
+             "篇", "份", "位", "亩", "吨", "米", "克", "升", "倍", "届", "轮", "星级", "星", "档",
+             "级", "岁", "天", "日", "年", "月", "周", "元")
 _MEASURE_Q = re.compile(r"(?:几|多少)(?:个)?(" + "|".join(_MEASURES) + ")")
 # what a measure word may be written as in the documents (几天 is answered by 十五日)
 _MEASURE_FORMS = {"天": "天|日|个工作日|工作日", "日": "日|天|工作日", "工作日": "工作日|日",
@@ -70,7 +70,10 @@ _DETAIL = {
     "ratio": re.compile(rf"{_NUM}+(?:\.[0-9]+)?\s*[%％]|{_NUM}+分之|{_NUM}+成|{_NUM}+个百分点"),
     "date": re.compile(rf"{_NUM}+\s*(?:年|月|日|季度)|年底|年初|月底|上旬|中旬|下旬|起施行|之日|"
                        r"每年|闭会|以前|之前|前完成"),
-    "count": re.compile(rf"{_NUM}+(?:\.[0-9]+)?\s*(?:[%％]|分之|[^\s，。；、：,.;:（）()“”《》]?)"),
+    # a figure: digits, or a Chinese numeral with a measure word (三项, 五人以上, 二分之一);
+    # a numeral inside a word (单一, 统一, 二手车) is no count
+    "count": re.compile(rf"[0-9０-９]+|{_NUM}+\s*(?:余|多)?\s*(?:[%％]|分之|个|倍|成|"
+                        rf"{'|'.join(_MEASURES)})"),
     "who": re.compile(r"部门|机关|政府|委员会|办公室|单位|机构|厅|局|法院|检察院|主席团|会议|"
                       r"办事处|公司|企业|学校|人员|监护人|父母|经营者|管理人|组织|代表|小组|中心|"
                       r"社|协会"),
@@ -181,6 +184,9 @@ def detail_pattern(ask: Ask) -> re.Pattern[str] | None:
     True
     >>> detail_pattern(Ask("number", "count", "次")).search("十五个工作日内") is None
     True
+    >>> count = detail_pattern(Ask("number", "count"))
+    >>> [bool(count.search(t)) for t in ("五人以上联名", "分为四个等级", "共1041户", "推动单一功能转型")]
+    [True, True, True, False]
     """
     need = ask.need
     if need is None:
