@@ -249,27 +249,28 @@ def answer_offline(query: Query, hits: list[Hit], basis: Basis | None, support: 
         return _anchored(query, hits, support) if ask.need is not None else None
 
     subject = subject_terms(query) or list(query.terms)
+    cited = _cited(hits, support, query.terms)
     features = decision_features(query, hits, basis, support, ask, subject)
     if features is not None:  # the learned decision (rag.answer.decide)
-        if answers(features):
-            return _extractive_answer(question, hits, support, query.terms, ask)
-        return _not_answered(query, hits, basis, support, threshold, ask, anchored)
-    if basis is None or basis.adequacy < threshold:  # no sentence measure: the two checks
-        return _not_answered(query, hits, basis, support, threshold, ask, anchored)
-    if not any(holds_answer(ask, p, subject, support) for p in _cited(hits, support, query.terms)):
-        return _not_answered(query, hits, basis, support, threshold, ask, anchored)
-    return _extractive_answer(question, hits, support, query.terms, ask)
+        answered = answers(features)
+    else:  # no sentence measure: the two checks
+        answered = basis is not None and basis.adequacy >= threshold \
+            and any(holds_answer(ask, p, subject, support) for p in cited)
+    if answered:
+        return _extractive_answer(question, hits, cited, support, query.terms, ask)
+    return _not_answered(query, hits, cited, basis, support, threshold, ask, anchored)
 
 
-def _not_answered(query: Query, hits: list[Hit], basis: Basis | None, support: SupportModel,
-                  threshold: float, ask: Ask, anchored: Callable[[], Passage | None]) -> Answer:
+def _not_answered(query: Query, hits: list[Hit], cited: list[Passage], basis: Basis | None,
+                  support: SupportModel, threshold: float, ask: Ask,
+                  anchored: Callable[[], Passage | None]) -> Answer:
     """Detail absent when the topic is found (its bars cleared) or a top passage names the
     question's phrase verbatim (``anchored()``), citing that passage first; else refused."""
     on_topic = basis is not None and basis.adequacy >= threshold
     phrase = anchored()
     if phrase is not None or on_topic:
-        cited = [phrase] if phrase is not None else _cited(hits, support, query.terms)
-        return _detail_absent(query.question, hits, cited, support, query.terms, ask)
+        return _detail_absent(query.question, hits, [phrase] if phrase is not None else cited,
+                              support, query.terms, ask)
     return refusal(query.question, hits, unknown_terms(query, support))
 
 
@@ -370,10 +371,9 @@ def _clause_answer(question: str, hits: list[Hit], clause: list[Hit]) -> Answer:
     return Answer(question, text, False, tuple(citations), tuple(hits))
 
 
-def _extractive_answer(question: str, hits: list[Hit], support: SupportModel,
-                       terms: Sequence[str], ask: Ask) -> Answer:
+def _extractive_answer(question: str, hits: list[Hit], cited: list[Passage],
+                       support: SupportModel, terms: Sequence[str], ask: Ask) -> Answer:
     """The answer from the cited passages: a direct lead, then their best sentences."""
-    cited = _cited(hits, support, terms)
     citations: list[Citation] = []
     parts: list[str] = []
     lead = ""
